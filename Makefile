@@ -1,0 +1,50 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is
+# installed from here (nothing by hand), into .venv.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --build-constraint build-constraints.txt
+
+# Tests always use the machine's PostgreSQL and Redis (see tests/settings.py for the defaults).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/telemed
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test lint services clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check "pip==26.3"
+
+$(VENV)/.runtime-installed: requirements.txt build-constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
+	$(PIP_INSTALL) -r requirements-dev.txt
+	touch $@
+
+## make run: migrate, load demo data and serve on http://127.0.0.1:$(PORT) with a Celery
+## worker and beat sending reminders (embedded broker without REDIS_URL). Ctrl-C stops all.
+run: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start --procfile Procfile.dev --port $(PORT)
+
+## make test: lint, migrations check and the whole suite on PostgreSQL + Redis, browser tests included.
+test: $(VENV)/.dev-installed services
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
+
+services:
+	@scripts/ensure-test-services
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) staticfiles var db.sqlite3*

@@ -1,0 +1,38 @@
+from django.http import HttpResponseServerError, JsonResponse
+from django.template import loader
+from django.urls import path
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+from django.views.generic import TemplateView
+
+from telemed.context_processors import clinic, navigation
+from telemed.health import is_healthy, service_checks
+
+
+class HomeView(TemplateView):
+    template_name = "home.html"
+
+
+class CrisisView(TemplateView):
+    template_name = "crisis.html"
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    checks = service_checks()
+    healthy = is_healthy(checks)
+    return JsonResponse({"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503)
+
+
+def server_error(request):
+    """500 page with the clinic's contact and crisis numbers; uses settings only, never the database."""
+    template = loader.get_template("500.html")
+    return HttpResponseServerError(template.render({**clinic(request), **navigation(request)}))
+
+
+def pending_section(route: str, *, name: str, section: str):
+    """URL pattern for a section that is not online yet: the page explains how to go ahead by phone."""
+    return path(
+        route, TemplateView.as_view(template_name="pending.html", extra_context={"section": section}), name=name
+    )

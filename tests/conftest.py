@@ -1,0 +1,42 @@
+import psycopg2
+import pytest
+import redis
+from django.conf import settings
+
+START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+START_REDIS = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no'
+
+
+def pytest_sessionstart(session):
+    """Stop at once, saying what to start, when the real services are not there."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        pytest.exit("The tests run on PostgreSQL only: set DATABASE_URL=postgres://... (not SQLite).", returncode=3)
+    try:
+        psycopg2.connect(
+            dbname="postgres",
+            user=database["USER"],
+            password=database["PASSWORD"],
+            host=database["HOST"],
+            port=database["PORT"],
+            connect_timeout=3,
+        ).close()
+    except psycopg2.OperationalError as exc:
+        pytest.exit(
+            f"PostgreSQL is unreachable at {database['HOST']}:{database['PORT']} ({str(exc).strip().splitlines()[0]}). "
+            f"Start it: {START_POSTGRES}",
+            returncode=3,
+        )
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.exit(f"Redis is unreachable at REDIS_URL ({exc}). Start it: {START_REDIS}", returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Each test starts with an empty cache (the real Redis one)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
