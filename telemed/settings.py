@@ -199,7 +199,7 @@ USE_TZ = True
 
 # --- Static files (Bootstrap from our own static files, never a CDN) ------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", xstatic_bootstrap.BASE_DIR),

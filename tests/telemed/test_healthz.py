@@ -1,9 +1,9 @@
 import pytest
-
-pytestmark = pytest.mark.django_db
 from django.db import connection
 from django.db.utils import OperationalError
 from django.test import override_settings
+
+pytestmark = pytest.mark.django_db
 
 
 def test_healthz_reports_database_and_broker_ok(client, django_assert_max_num_queries):
