@@ -1,19 +1,14 @@
-"""System checks that turn a wrong production configuration into a one-line explanation."""
+"""System checks: a production site must reach its Redis (development falls back to embedded mode)."""
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
-from telemed.health import FAIL, broker_status
+from telemed.health import broker_status
+from telemed.preflight import service_problems
 
 
 @register(Tags.caches)
 def redis_reachable(app_configs, **kwargs):
-    # Production only: in development an absent Redis simply means embedded mode.
-    if settings.DEBUG or settings.CELERY_EMBEDDED or broker_status() != FAIL:
+    if settings.DEBUG or settings.CELERY_EMBEDDED:
         return []
-    return [
-        Error(
-            "Redis at REDIS_URL is unreachable: start Redis or correct REDIS_URL.",
-            id="telemed.E001",
-        )
-    ]
+    return [Error(problem, id="telemed.E001") for problem in service_problems({"broker": broker_status()})]

@@ -21,6 +21,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         key: value
         for key, value in os.environ.items()
         if key not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SITE_URL"}
+        and not key.startswith("DJANGO_")
     }
     clean["DJANGO_SETTINGS_MODULE"] = "telemed.settings"
     return subprocess.run(

@@ -11,6 +11,12 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "telemed.settings",
+    "DEBUG": "0",
+    "SECRET_KEY": "k3Jr9-long-random-production-secret-value-for-the-checks-0123456789",
+    "ALLOWED_HOSTS": "127.0.0.1",
+}
 
 
 def free_port() -> int:
@@ -32,10 +38,7 @@ def production_server(tmp_path):
     port = free_port()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "telemed.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "k3Jr9-long-random-production-secret-value-for-the-checks-0123456789",
-        "ALLOWED_HOSTS": "127.0.0.1",
+        **PRODUCTION_ENV,
         "STATIC_ROOT": str(tmp_path / "static"),
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     }
@@ -85,3 +88,29 @@ def test_healthz_is_reachable_over_plain_http_for_load_balancers(production_serv
     status, _, body = get(production_server + "/healthz", behind_tls_proxy=False)
     assert status == 200
     assert body == b'{"status": "ok", "checks": {"database": "ok", "broker": "ok"}}'
+
+
+@pytest.mark.parametrize(
+    ("override", "explanation"),
+    [
+        ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "Redis at REDIS_URL is unreachable"),
+        (
+            {"DATABASE_URL": "postgres://postgres@127.0.0.1:1/telemed"},
+            "The database named by DATABASE_URL is unreachable",
+        ),
+        ({"SECRET_KEY": ""}, "Configuration error: SECRET_KEY must be set"),
+    ],
+)
+def test_gunicorn_refuses_to_start_with_a_one_line_explanation(override, explanation):
+    env = {**os.environ, **PRODUCTION_ENV, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres", **override}
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "telemed.wsgi", "--bind", f"127.0.0.1:{free_port()}"],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(explanation)
