@@ -28,6 +28,7 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 ## make run: migrate, load demo data and serve on http://127.0.0.1:$(PORT) with a Celery
 ## worker and beat sending reminders (embedded broker without REDIS_URL). Ctrl-C stops all.
 run: $(VENV)/.runtime-installed
+	mkdir -p "$${VAR_DIR:-var}"
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start --procfile Procfile.dev --port $(PORT)

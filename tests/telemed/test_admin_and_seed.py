@@ -1,0 +1,42 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from tests.factories import StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_sign_in_to_the_admin(client):
+    staff = StaffUserFactory()
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": staff.username, "password": "correct-horse-battery-staple"}
+    )
+    assert response.status_code == 302
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    assert "Appointments, schedules and screenings" in page.content.decode()
+
+
+def test_a_patient_account_cannot_open_the_admin(client):
+    patient = StaffUserFactory(is_staff=False)
+    client.force_login(patient)
+    assert client.get("/admin/").status_code == 302
+
+
+@override_settings(DEBUG=True)
+def test_seed_demo_is_idempotent_and_prints_the_staff_login(capsys):
+    call_command("seed_demo")
+    call_command("seed_demo")
+    staff = get_user_model().objects.get(username="demo-staff")
+    assert staff.is_staff and staff.check_password("demo-staff-password")
+    assert get_user_model().objects.count() == 1
+    assert "demo-staff / demo-staff-password" in capsys.readouterr().out
+
+
+@override_settings(DEBUG=False)
+def test_seed_demo_refuses_when_debug_is_off():
+    with pytest.raises(CommandError, match="only runs with DEBUG on"):
+        call_command("seed_demo")
+    assert not get_user_model().objects.exists()
