@@ -1,13 +1,13 @@
-from django.utils.translation import gettext_lazy as _
+from django.urls import path
 
-from telemed.views import pending_section
+from education import views
 
 app_name = "education"
 
-# Until this section opens online, its page tells patients how to reach the clinic by phone
-# instead of leaving a dead link in the navigation.
 urlpatterns = [
-    pending_section("learn/", name="learn", section=_("Learn")),
-    pending_section("conditions/", name="conditions", section=_("Conditions")),
-    pending_section("faq/", name="faq", section=_("FAQ")),
+    path("learn/", views.learn_index, name="learn"),
+    path("learn/<slug:slug>/", views.article_detail, name="article"),
+    path("conditions/", views.condition_list, name="conditions"),
+    path("conditions/<slug:slug>/", views.condition_detail, name="condition"),
+    path("faq/", views.faq, name="faq"),
 ]

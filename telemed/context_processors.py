@@ -22,6 +22,7 @@ def clinic(request):
             "phone": settings.CLINIC_PHONE,
             "phone_href": "tel:" + re.sub(r"[^0-9+]", "", settings.CLINIC_PHONE),
             "address": settings.CLINIC_ADDRESS,
+            "site_url": settings.SITE_URL,
         }
     }
 

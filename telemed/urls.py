@@ -1,12 +1,17 @@
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
 
+from education.sitemaps import SITEMAPS
 from telemed import views
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("crisis/", views.CrisisView.as_view(), name="crisis"),
     path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots"),
+    path("sitemap.xml", cache_page(60 * 60)(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("", include("education.urls")),
     path("screening/", include("screening.urls")),
     path("book/", include("booking.urls")),

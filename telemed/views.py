@@ -1,4 +1,5 @@
-from django.http import HttpResponseServerError, JsonResponse
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.urls import path
 from django.views.decorators.cache import never_cache
@@ -23,6 +24,19 @@ def healthz(request):
     checks = service_checks()
     healthy = is_healthy(checks)
     return JsonResponse({"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503)
+
+
+@require_safe
+def robots_txt(request):
+    """Search engines may read the public pages; personal pages (tokens) and the admin are off limits."""
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /appointments/",
+        "Disallow: /screening/result/",
+        f"Sitemap: {settings.SITE_URL}/sitemap.xml",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
 def server_error(request):

@@ -1,3 +1,5 @@
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -11,3 +13,41 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda user: f"{user.username}@clinic.example.org")
     is_staff = True
     password = factory.django.Password("correct-horse-battery-staple")
+
+
+class ReviewedContentFactory(factory.django.DjangoModelFactory):
+    published = True
+    order = factory.Sequence(lambda n: n)
+    reviewed_on = datetime.date(2026, 11, 1)
+    reviewed_by = "Dr. Test Reviewer, MD"
+    references = "Zarate CA Jr et al. Archives of General Psychiatry 2006;63:856–864."
+
+
+class ArticleFactory(ReviewedContentFactory):
+    class Meta:
+        model = "education.Article"
+
+    slug = factory.Sequence(lambda n: f"article-{n}")
+    title = factory.Sequence(lambda n: f"Article number {n}")
+    summary = "A short summary of the article."
+    body = "## A heading\n\nSome **plain** text about ketamine therapy."
+    category = "basics"
+
+
+class ConditionFactory(ReviewedContentFactory):
+    class Meta:
+        model = "education.Condition"
+
+    slug = factory.Sequence(lambda n: f"condition-{n}")
+    name = factory.Sequence(lambda n: f"Condition number {n}")
+    summary = "A short summary of the condition."
+    body = "What research shows, in plain words."
+    evidence_note = "Evidence is limited to small studies."
+
+
+class FAQFactory(ReviewedContentFactory):
+    class Meta:
+        model = "education.FAQ"
+
+    question = factory.Sequence(lambda n: f"Question number {n}?")
+    answer = "An answer in plain words."

@@ -1,0 +1,169 @@
+from django.conf import settings
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from education import selectors
+from education.caching import cached_content_page
+from education.models import Article
+
+
+def medical_web_page(*, request, name: str, description: str, reviewed_on, reviewed_by: str, about: str) -> dict:
+    """schema.org MedicalWebPage data for search engines (rendered as JSON-LD)."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "name": name,
+        "description": description,
+        "url": settings.SITE_URL + request.path,
+        "inLanguage": "en-US",
+        "lastReviewed": reviewed_on.isoformat(),
+        "reviewedBy": {"@type": "Organization", "name": f"{settings.CLINIC_NAME} ({reviewed_by})"},
+        "about": {"@type": "Thing", "name": about},
+        "publisher": {"@type": "MedicalClinic", "name": settings.CLINIC_NAME, "telephone": settings.CLINIC_PHONE},
+    }
+
+
+@require_safe
+def learn_index(request):
+    # NUL cannot reach PostgreSQL; nothing else a person types is refused.
+    query = request.GET.get("q", "").replace("\x00", "").strip()
+    if query:
+        return learn_search(request, query)
+    return _learn_index_cached(request)
+
+
+@cached_content_page
+def _learn_index_cached(request):
+    articles = selectors.article_list()
+    categories = [
+        (label, [article for article in articles if article.category == value])
+        for value, label in Article.Category.choices
+    ]
+    return render(
+        request,
+        "education/learn_index.html",
+        {
+            "categories": [(label, items) for label, items in categories if items],
+            "breadcrumbs": [(_("Learn"), None)],
+            "meta": {
+                "title": _("Learn about ketamine therapy"),
+                "description": _(
+                    "How ketamine therapy works, how it is given, its benefits and risks, and how to get started."
+                ),
+            },
+        },
+    )
+
+
+def learn_search(request, query: str):
+    too_long = len(query) > selectors.SEARCH_MAX_LENGTH
+    articles, conditions = selectors.content_search(query)
+    return render(
+        request,
+        "education/search.html",
+        {
+            "query": query[: selectors.SEARCH_MAX_LENGTH],
+            "too_long": too_long,
+            "articles": articles,
+            "conditions": conditions,
+            "result_count": len(articles) + len(conditions),
+            "breadcrumbs": [(_("Learn"), reverse("education:learn")), (_("Search"), None)],
+            "meta": {
+                "title": _("Search results"),
+                "description": _("Search our articles on ketamine therapy."),
+                "noindex": True,
+            },
+        },
+    )
+
+
+@require_safe
+@cached_content_page
+def article_detail(request, slug: str):
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    return render(
+        request,
+        "education/article_detail.html",
+        {
+            "article": article,
+            "related": selectors.article_related(article),
+            "breadcrumbs": [(_("Learn"), reverse("education:learn")), (article.title, None)],
+            "meta": {"title": article.title, "description": article.summary, "type": "article"},
+            "structured_data": medical_web_page(
+                request=request,
+                name=article.title,
+                description=article.summary,
+                reviewed_on=article.reviewed_on,
+                reviewed_by=article.reviewed_by,
+                about=_("Ketamine therapy"),
+            ),
+        },
+    )
+
+
+@require_safe
+@cached_content_page
+def condition_list(request):
+    return render(
+        request,
+        "education/condition_list.html",
+        {
+            "conditions": selectors.condition_list(),
+            "breadcrumbs": [(_("Conditions"), None)],
+            "meta": {
+                "title": _("Conditions we treat"),
+                "description": _(
+                    "The conditions ketamine therapy is used for, and how strong the evidence is for each."
+                ),
+            },
+        },
+    )
+
+
+@require_safe
+@cached_content_page
+def condition_detail(request, slug: str):
+    condition = get_object_or_404(selectors.condition_published(), slug=slug)
+    return render(
+        request,
+        "education/condition_detail.html",
+        {
+            "condition": condition,
+            "breadcrumbs": [(_("Conditions"), reverse("education:conditions")), (condition.name, None)],
+            "meta": {"title": condition.name, "description": condition.summary, "type": "article"},
+            "structured_data": medical_web_page(
+                request=request,
+                name=condition.name,
+                description=condition.summary,
+                reviewed_on=condition.reviewed_on,
+                reviewed_by=condition.reviewed_by,
+                about=condition.name,
+            ),
+        },
+    )
+
+
+@require_safe
+@cached_content_page
+def faq(request):
+    faqs = selectors.faq_list()
+    latest = max(faqs, key=lambda item: item.reviewed_on, default=None)
+    references = list(dict.fromkeys(reference for item in faqs for reference in item.reference_list()))
+    return render(
+        request,
+        "education/faq.html",
+        {
+            "faqs": faqs,
+            "breadcrumbs": [(_("Frequently asked questions"), None)],
+            "latest_review": latest,
+            "references": references,
+            "meta": {
+                "title": _("Frequently asked questions"),
+                "description": _(
+                    "Common questions about ketamine therapy: sessions, driving, costs, medications and safety."
+                ),
+            },
+        },
+    )

@@ -1,0 +1,97 @@
+"""Each education page runs a fixed number of queries however much content there is, and is
+served from the cache until staff change something."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from education.models import Article
+from tests.factories import ArticleFactory, ConditionFactory, FAQFactory, StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+# Queries per page when it is not cached.
+BUDGETS = {
+    "/learn/": 1,
+    "/learn/article-probe/": 2,
+    "/conditions/": 1,
+    "/conditions/condition-probe/": 2,
+    "/faq/": 1,
+    "/sitemap.xml": 4,
+}
+PAGES = list(BUDGETS)
+
+
+def make_content(count: int) -> None:
+    ArticleFactory.create_batch(count)
+    conditions = ConditionFactory.create_batch(count)
+    FAQFactory.create_batch(count)
+    for condition in conditions[:3]:
+        condition.related_articles.set(Article.objects.all()[:5])
+
+
+def queries_for(client, path: str) -> int:
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+@pytest.fixture
+def probes():
+    ArticleFactory(slug="article-probe")
+    condition = ConditionFactory(slug="condition-probe")
+    condition.related_articles.set([ArticleFactory()])
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_query_count_is_the_same_at_5_and_200_items(client, probes, path):
+    make_content(5)
+    small = queries_for(client, path)
+    make_content(195)
+    assert queries_for(client, path) == small
+    assert small <= BUDGETS[path]
+
+
+@pytest.mark.parametrize("path", PAGES[:5])
+def test_a_cached_page_runs_no_query(client, probes, django_assert_num_queries, path):
+    client.get(path)
+    with django_assert_num_queries(0):
+        assert client.get(path).status_code == 200
+
+
+def test_a_staff_edit_in_the_admin_shows_at_once(client, probes):
+    article = Article.objects.get(slug="article-probe")
+    assert "Updated wording" not in client.get("/learn/article-probe/").content.decode()
+    staff = StaffUserFactory(is_superuser=True)
+    staff_client = type(client)()
+    staff_client.force_login(staff)
+    form = {
+        "title": "Updated wording",
+        "slug": "article-probe",
+        "category": "basics",
+        "summary": article.summary,
+        "body": article.body,
+        "reviewed_on": "2026-11-24",
+        "reviewed_by": "Dr. Test Reviewer, MD",
+        "references": article.references,
+        "published": "on",
+        "order": "1",
+    }
+    response = staff_client.post(f"/admin/education/article/{article.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert "Updated wording" in client.get("/learn/article-probe/").content.decode()
+    assert "Updated wording" in client.get("/learn/").content.decode()
+
+
+def test_unpublishing_removes_a_cached_page_at_once(client, probes):
+    assert client.get("/learn/article-probe/").status_code == 200
+    Article.objects.get(slug="article-probe").delete()
+    assert client.get("/learn/article-probe/").status_code == 404
+
+
+def test_search_results_are_never_served_from_the_page_cache(client, probes, django_assert_max_num_queries):
+    client.get("/learn/", {"q": "article"})
+    with django_assert_max_num_queries(2):
+        assert client.get("/learn/", {"q": "article"}).status_code == 200
