@@ -11,7 +11,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --build-co
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/telemed
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint services clean
+.PHONY: run test lint services clean bench-education
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ services:
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## make bench-education: article page vs a bare view under gunicorn (figures in bench/README.md).
+bench-education: $(VENV)/.dev-installed services
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	cd bench && ../$(BIN)/python education_pages.py
 
 clean:
 	rm -rf $(VENV) staticfiles var db.sqlite3*

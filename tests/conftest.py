@@ -33,10 +33,17 @@ def pytest_sessionstart(session):
         pytest.exit(f"Redis is unreachable at REDIS_URL ({exc}). Start it: {START_REDIS}", returncode=3)
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    """Each test starts with an empty cache (the real Redis one)."""
+def clear_caches() -> None:
+    """Empty the shared cache (the real Redis) and this process's copies of cached pages."""
     from django.core.cache import cache
 
+    from education.caching import forget_local_pages
+
     cache.clear()
-    yield
+    forget_local_pages()
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    """Each test starts with empty caches."""
+    clear_caches()

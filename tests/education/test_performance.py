@@ -6,7 +6,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from education import caching, services
 from education.models import Article
+from tests.conftest import clear_caches
 from tests.factories import ArticleFactory, ConditionFactory, FAQFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +34,7 @@ def make_content(count: int) -> None:
 
 
 def queries_for(client, path: str) -> int:
-    cache.clear()
+    clear_caches()
     with CaptureQueriesContext(connection) as captured:
         assert client.get(path).status_code == 200
     return len(captured)
@@ -95,3 +97,16 @@ def test_search_results_are_never_served_from_the_page_cache(client, probes, dja
     client.get("/learn/", {"q": "article"})
     with django_assert_max_num_queries(2):
         assert client.get("/learn/", {"q": "article"}).status_code == 200
+
+
+def test_other_processes_see_a_change_within_a_second(client, probes, monkeypatch):
+    """Another worker's save bumps the shared version; this process notices on its next check."""
+    now = [1000.0]
+    monkeypatch.setattr(caching, "clock", lambda: now[0])
+    assert "Changed elsewhere" not in client.get("/learn/article-probe/").content.decode()
+    Article.objects.filter(slug="article-probe").update(title="Changed elsewhere")  # no signal: as if elsewhere
+    cache.set(services.CONTENT_VERSION_KEY, 42, timeout=None)
+    now[0] += caching.VERSION_RECHECK_SECONDS / 2
+    assert "Changed elsewhere" not in client.get("/learn/article-probe/").content.decode()
+    now[0] += caching.VERSION_RECHECK_SECONDS
+    assert "Changed elsewhere" in client.get("/learn/article-probe/").content.decode()

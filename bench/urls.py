@@ -1,0 +1,13 @@
+from django.http import HttpResponse
+from django.urls import path
+
+from telemed.urls import handler500  # noqa: F401
+from telemed.urls import urlpatterns as site_urlpatterns
+
+
+def bare(request):
+    """The least a Django view can do: the baseline for the framework and server overhead."""
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+urlpatterns = [path("bench/bare", bare), *site_urlpatterns]
