@@ -16,7 +16,11 @@ class ReviewedContent(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     reviewed_on = models.DateField(_("reviewed on"))
-    reviewed_by = models.CharField(_("reviewed by"), max_length=150)
+    reviewed_by = models.CharField(
+        _("reviewed by"),
+        max_length=150,
+        help_text=_("Shown as “Reviewed on <date> by <this>”, e.g. “Dr. Jane Roe, MD, medical director”."),
+    )
     references = models.TextField(
         _("references"),
         help_text=_("One reference per line. Markdown links are allowed: [title](https://…)."),
