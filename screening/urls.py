@@ -1,11 +1,12 @@
-from django.utils.translation import gettext_lazy as _
+from django.urls import path
 
-from telemed.views import pending_section
+from screening import views
 
 app_name = "screening"
 
-# Until this section opens online, its page tells patients how to reach the clinic by phone
-# instead of leaving a dead link in the navigation.
 urlpatterns = [
-    pending_section("", name="start", section=_("Screening")),
+    path("", views.start, name="start"),
+    path("step/<slug:slug>/", views.step, name="step"),
+    path("review/", views.review, name="review"),
+    path("result/<str:token>/", views.result, name="result"),
 ]

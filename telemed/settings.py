@@ -177,6 +177,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "telemed.tasks.clear_expired_sessions",
         "schedule": 60 * 60,
     },
+    "purge-unfinished-screenings": {
+        "task": "screening.tasks.purge_unfinished_screenings",
+        "schedule": 60 * 60,
+    },
 }
 
 # --- E-mail --------------------------------------------------------------------------
@@ -184,6 +188,8 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 globals().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinic@example.org")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who is e-mailed at once about an urgent screening; empty: every active staff user with an e-mail.
+SCREENING_ALERT_EMAILS = env.list("SCREENING_ALERT_EMAILS", default=[])
 EMAIL_TIMEOUT = 10
 
 # --- Clinic --------------------------------------------------------------------------

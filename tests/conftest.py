@@ -47,3 +47,13 @@ def clear_caches() -> None:
 def _clear_caches():
     """Each test starts with empty caches."""
     clear_caches()
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks queued on commit run at once, in the test's thread (the worker itself is tested elsewhere)."""
+    from telemed.celery import app
+
+    app.conf.update(task_always_eager=True, task_eager_propagates=True)
+    yield
+    app.conf.update(task_always_eager=False, task_eager_propagates=False)

@@ -1,0 +1,129 @@
+from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from screening.models import Outcome, Screening
+from screening.services import screenings_mark_reviewed
+from screening.steps import STEPS_BY_SLUG
+
+
+class ReviewedFilter(admin.SimpleListFilter):
+    title = _("reviewed")
+    parameter_name = "reviewed"
+
+    def lookups(self, request, model_admin):
+        return (("no", _("Not yet reviewed")), ("yes", _("Reviewed")))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(reviewed_at__isnull=self.value() == "no")
+        return queryset
+
+
+class SubmittedFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("submitted", _("Submitted")), ("unfinished", _("Unfinished")))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("submitted", "unfinished"):
+            return queryset.filter(submitted_at__isnull=self.value() == "unfinished")
+        return queryset
+
+
+@admin.register(Screening)
+class ScreeningAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "submitted_at",
+        "outcome_badge",
+        "phq9_total",
+        "phq9_band",
+        "gad7_total",
+        "pcl5_total",
+        "reviewed_at",
+    ]
+    list_filter = [SubmittedFilter, "outcome", "urgent", ReviewedFilter]
+    search_fields = ["full_name", "email", "phone"]
+    date_hierarchy = "submitted_at"
+    actions = ["mark_reviewed"]
+    ordering = ["-urgent", "reviewed_at", "-submitted_at"]
+    fieldsets = [
+        (_("Summary"), {"fields": ["outcome_badge", "summary", "reasons_list"]}),
+        (_("Person"), {"fields": ["full_name", "email", "phone", "date_of_birth", "region"]}),
+        (_("Answers"), {"fields": ["answers_table"]}),
+        (_("Review"), {"fields": ["submitted_at", "staff_alerted_at", "reviewed_by", "reviewed_at"]}),
+    ]
+    readonly_fields = [
+        "outcome_badge", "summary", "reasons_list", "answers_table", "full_name", "email", "phone", "date_of_birth",
+        "region", "submitted_at", "staff_alerted_at", "reviewed_by", "reviewed_at",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False  # screenings come from patients only
+
+    @admin.display(description=_("outcome"), ordering="outcome")
+    def outcome_badge(self, obj):
+        label = Outcome(obj.outcome).label if obj.outcome else _("Unfinished")
+        css = {"urgent": "danger", "not_suitable": "warning", "review": "info"}.get(obj.outcome, "ok")
+        suffix = ""
+        if obj.urgent and obj.clinical_outcome != Outcome.ELIGIBLE:
+            suffix = f" + {Outcome(obj.clinical_outcome).label}"
+        return format_html('<strong class="outcome-{}">{}{}</strong>', css, label, suffix)
+
+    @admin.display(description=_("scores"))
+    def summary(self, obj):
+        if not obj.submitted_at:
+            return _("Not submitted yet.")
+        rows = [
+            ("PHQ-9", f"{obj.phq9_total} / 27 ({obj.phq9_band})"),
+            ("GAD-7", f"{obj.gad7_total} / 21 ({obj.gad7_band})"),
+        ]
+        if obj.pcl5_total is not None:
+            rows.append(
+                ("PCL-5", f"{obj.pcl5_total} / 80 ({'provisional positive' if obj.pcl5_positive else 'below 33'})")
+            )
+        rows.append((_("Flags"), ", ".join(obj.flags) or "—"))
+        return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
+
+    @admin.display(description=_("reasons"))
+    def reasons_list(self, obj):
+        if not obj.reasons:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li><strong>{}</strong> ({}) — <em>{}</em></li>",
+                ((reason["text"], reason["outcome"], reason["source"]) for reason in obj.reasons),
+            ),
+        )
+
+    @admin.display(description=_("answers"))
+    def answers_table(self, obj):
+        rows = []
+        for slug, answers in obj.step_answers.items():
+            step = STEPS_BY_SLUG.get(slug)
+            if step is None:
+                continue
+            fields = step.form_class.base_fields
+            for name, value in answers.items():
+                field = fields.get(name)
+                if field is None:
+                    continue
+                if hasattr(field, "choices"):
+                    labels = {str(key): str(label) for key, label in field.choices}
+                    values = value if isinstance(value, list) else [value]
+                    value = ", ".join(labels.get(str(v), str(v)) for v in values if v not in (None, ""))
+                rows.append((step.title, field.label, value if value not in (None, "", []) else "—"))
+        return format_html(
+            '<table class="screening-answers">{}</table>',
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td><strong>{}</strong></td></tr>", rows),
+        )
+
+    @admin.action(description=_("Mark selected screenings as reviewed"))
+    def mark_reviewed(self, request, queryset):
+        count = screenings_mark_reviewed(screenings=queryset, user=request.user)
+        self.message_user(request, _("%(count)d screening(s) marked as reviewed.") % {"count": count}, messages.SUCCESS)

@@ -1,0 +1,151 @@
+"""Every write of the screening app."""
+
+import datetime
+import json
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from screening import scoring, triage
+from screening.forms import answered_date_of_birth
+from screening.instruments import GAD7, PCL5, PHQ9
+from screening.models import UNFINISHED_KEPT_DAYS, Screening
+from screening.steps import active_steps, first_incomplete
+
+logger = logging.getLogger(__name__)
+
+TYPED_VALUE_LIMIT = 1000  # what we keep of a field typed but not yet valid
+
+
+class ScreeningIncomplete(Exception):
+    def __init__(self, step_slug: str):
+        super().__init__(step_slug)
+        self.step_slug = step_slug
+
+
+def _json(value) -> dict:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def screening_step_save(*, screening: Screening | None, step: str, cleaned: dict, typed: dict) -> Screening:
+    """Keep a valid step's answers (and what was typed, to show it again); starts the draft if needed."""
+    screening = screening or Screening()
+    steps = {**screening.step_answers, step: _json(cleaned)}
+    screening.answers = {"steps": steps, "typed": {**screening.typed_answers, step: _limited(typed)}}
+    if step == "about":
+        for name in ("full_name", "email", "phone", "date_of_birth", "region"):
+            setattr(screening, name, cleaned[name])
+    screening.save()
+    return screening
+
+
+def screening_typed_save(*, screening: Screening | None, step: str, typed: dict) -> Screening:
+    """Keep what was typed on a step left with Back, valid or not, so nothing is lost."""
+    screening = screening or Screening()
+    screening.answers = {**screening.answers, "typed": {**screening.typed_answers, step: _limited(typed)}}
+    screening.save()
+    return screening
+
+
+def _limited(typed: dict) -> dict:
+    """Bounded, storable copies of raw input (PostgreSQL's JSON cannot hold NUL characters)."""
+    return {
+        name: [value.replace("\x00", "")[:TYPED_VALUE_LIMIT] for value in values[:50]]
+        for name, values in list(typed.items())[:100]
+    }
+
+
+@transaction.atomic
+def screening_submit(*, screening: Screening) -> Screening:
+    """Score, triage and submit; an urgent screening alerts staff once the row is committed."""
+    screening = Screening.objects.select_for_update().get(pk=screening.pk)
+    if screening.submitted_at:
+        return screening
+    steps = screening.step_answers
+    missing = first_incomplete(steps)
+    if missing:
+        raise ScreeningIncomplete(missing.slug)
+
+    phq9 = [steps["phq9"][f"item_{n}"] for n in range(1, len(PHQ9.items) + 1)]
+    gad7 = [steps["gad7"][f"item_{n}"] for n in range(1, len(GAD7.items) + 1)]
+    screening.phq9_total = scoring.phq9_total(phq9)
+    screening.phq9_band = scoring.phq9_band(screening.phq9_total)
+    screening.gad7_total = scoring.gad7_total(gad7)
+    screening.gad7_band = scoring.gad7_band(screening.gad7_total)
+    if any(step.slug == "pcl5" for step in active_steps(steps)):
+        screening.pcl5_total = scoring.pcl5_total([steps["pcl5"][f"item_{n}"] for n in range(1, len(PCL5.items) + 1)])
+        screening.pcl5_positive = scoring.pcl5_positive(screening.pcl5_total)
+
+    result = triage.triage(
+        age=answered_date_of_birth(screening.date_of_birth),
+        phq9_item9=scoring.phq9_self_harm(phq9),
+        conditions=frozenset(steps["health"]["conditions"]),
+        medications=frozenset(steps["medications"]["medications"]),
+    )
+    screening.outcome = result.outcome
+    screening.clinical_outcome = result.clinical_outcome
+    screening.urgent = result.urgent
+    screening.flags = list(result.flags)
+    screening.reasons = [reason.__dict__ for reason in result.reasons]
+    # Keep only the answers that count: no typed copies, no answers to a step that no longer applies.
+    screening.answers = {"steps": {step.slug: steps[step.slug] for step in active_steps(steps)}}
+    screening.submitted_at = timezone.now()
+    screening.save()
+    if screening.urgent:
+        from screening.tasks import alert_staff_of_urgent_screening
+
+        screening_id = screening.pk
+        transaction.on_commit(lambda: alert_staff_of_urgent_screening.delay(screening_id))
+    return screening
+
+
+def alert_recipients() -> list[str]:
+    if settings.SCREENING_ALERT_EMAILS:
+        return list(settings.SCREENING_ALERT_EMAILS)
+    staff = get_user_model().objects.filter(is_active=True, is_staff=True).exclude(email="")
+    return list(staff.values_list("email", flat=True))
+
+
+@transaction.atomic
+def urgent_screening_alert(*, screening_id: int) -> bool:
+    """E-mail staff about an urgent screening, once. Only a link: no answers leave the system."""
+    screening = Screening.objects.select_for_update().filter(pk=screening_id, urgent=True).first()
+    if screening is None or screening.staff_alerted_at:
+        return False
+    recipients = alert_recipients()
+    if not recipients:
+        logger.error("urgent screening %s: no staff e-mail to alert (set SCREENING_ALERT_EMAILS)", screening_id)
+        return False
+    link = settings.SITE_URL + reverse("admin:screening_screening_change", args=[screening.pk])
+    submitted = timezone.localtime(screening.submitted_at).strftime("%Y-%m-%d %H:%M %Z")
+    send_mail(
+        subject=_("Urgent: a screening needs a clinician today"),
+        message=_(
+            "A screening submitted at %(submitted)s was flagged urgent by the safety question.\n\n"
+            "Please review it and contact the person today:\n%(link)s\n\n"
+            "No answers are included in this e-mail."
+        )
+        % {"submitted": submitted, "link": link},
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=recipients,
+    )
+    screening.staff_alerted_at = timezone.now()
+    screening.save(update_fields=["staff_alerted_at"])
+    return True
+
+
+def screenings_mark_reviewed(*, screenings, user) -> int:
+    return screenings.filter(reviewed_at__isnull=True).update(reviewed_by=user, reviewed_at=timezone.now())
+
+
+def unfinished_screenings_purge(*, now: datetime.datetime | None = None) -> int:
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=UNFINISHED_KEPT_DAYS)
+    deleted, _ = Screening.objects.unfinished_before(cutoff).delete()
+    return deleted

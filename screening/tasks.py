@@ -1,0 +1,15 @@
+from smtplib import SMTPException
+
+from celery import shared_task
+
+from screening.services import unfinished_screenings_purge, urgent_screening_alert
+
+
+@shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=6)
+def alert_staff_of_urgent_screening(screening_id: int) -> None:
+    urgent_screening_alert(screening_id=screening_id)
+
+
+@shared_task
+def purge_unfinished_screenings() -> None:
+    unfinished_screenings_purge()

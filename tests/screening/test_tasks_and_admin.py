@@ -1,0 +1,96 @@
+import datetime
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core import mail
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from screening.models import Screening
+from screening.services import screening_step_save, screening_submit
+from telemed.celery import app
+from tests.factories import StaffUserFactory
+from tests.screening import personas
+from tests.screening.test_flow import complete
+
+
+def submitted_screening(steps) -> Screening:
+    """Build and submit a screening through the services, as the views do."""
+    from screening.steps import STEPS_BY_SLUG
+
+    screening = None
+    for slug, data in steps:
+        form = STEPS_BY_SLUG[slug].form_class(data)
+        assert form.is_valid(), form.errors
+        screening = screening_step_save(screening=screening, step=slug, cleaned=form.cleaned_data, typed={})
+    return screening_submit(screening=screening)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_exactly_one_staff_email_for_an_urgent_screening(settings):
+    settings.SCREENING_ALERT_EMAILS = ["oncall@clinic.example.org"]
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        with transaction.atomic():
+            screening = submitted_screening(personas.URGENT)
+        deadline = time.monotonic() + 20
+        while not mail.outbox and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # a duplicate would arrive now
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "Urgent: a screening needs a clinician today"
+    screening.refresh_from_db()
+    assert screening.staff_alerted_at is not None
+
+
+@pytest.mark.django_db
+def test_purge_removes_only_unfinished_screenings_older_than_7_days(client, capsys):
+    old_draft = screening_step_save(
+        screening=None, step="about", cleaned={**personas.about(), "date_of_birth": datetime.date(1980, 1, 1)}, typed={}
+    )
+    new_draft = screening_step_save(
+        screening=None, step="about", cleaned={**personas.about(), "date_of_birth": datetime.date(1980, 1, 1)}, typed={}
+    )
+    finished = complete(client, personas.ELIGIBLE)
+    eight_days_ago = timezone.now() - datetime.timedelta(days=8)
+    Screening.objects.filter(pk__in=[old_draft.pk, finished.pk]).update(updated_at=eight_days_ago)
+    call_command("purge_unfinished_screenings")
+    assert set(Screening.objects.values_list("pk", flat=True)) == {new_draft.pk, finished.pk}
+    assert "Deleted 1 unfinished screening(s)." in capsys.readouterr().out
+
+
+def test_purge_runs_on_the_beat_schedule():
+    assert (
+        app.conf.beat_schedule["purge-unfinished-screenings"]["task"] == "screening.tasks.purge_unfinished_screenings"
+    )
+
+
+@pytest.mark.django_db
+def test_admin_shows_a_readable_summary_and_marks_reviewed(client):
+    screening = submitted_screening(
+        personas.persona(item9=1, conditions=("aneurysm_or_avm", "seizures"), medications=("lamotrigine",))
+    )
+    staff = StaffUserFactory(is_superuser=True)
+    client.force_login(staff)
+    html = client.get(f"/admin/screening/screening/{screening.pk}/change/").content.decode()
+    assert "Urgent + Not suitable" in html
+    assert "PHQ-9</th><td>7 / 27 (mild)" in html
+    assert "Aneurysmal vascular disease or arteriovenous malformation" in html and "SPRAVATO" in html
+    assert "discuss:lamotrigine" in html
+    assert "Thoughts that you would be better off dead" in html  # answers in the questionnaire's words
+    listing = client.get("/admin/screening/screening/?urgent__exact=1&reviewed=no").content.decode()
+    assert f"Screening #{screening.pk}" in listing
+    response = client.post(
+        "/admin/screening/screening/", {"action": "mark_reviewed", "_selected_action": [screening.pk]}, follow=True
+    )
+    assert "1 screening(s) marked as reviewed." in response.content.decode()
+    screening.refresh_from_db()
+    assert screening.reviewed_by == staff and screening.reviewed_at is not None
+    assert f"Screening #{screening.pk}" not in client.get("/admin/screening/screening/?reviewed=no").content.decode()
+
+
+@pytest.mark.django_db
+def test_staff_cannot_add_a_screening_by_hand(client):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    assert client.get("/admin/screening/screening/add/").status_code == 403
