@@ -136,8 +136,8 @@ def review_sections(screening: Screening) -> list[dict]:
         rows = []
         for name, field in form.fields.items():
             value = answers.get(name)
-            if value in (None, "", [], False) and name not in ("none_apply",):
-                continue
+            if value is None or value is False or value == "" or value == []:
+                continue  # not answered (0, "Not at all", is an answer and is shown)
             if hasattr(field, "choices"):
                 labels = dict((str(key), label) for key, label in field.choices)
                 shown = ", ".join(str(labels.get(str(v), v)) for v in (value if isinstance(value, list) else [value]))

@@ -178,3 +178,14 @@ def test_a_nul_character_typed_before_going_back_is_not_a_server_error(client):
     response = client.post("/screening/step/concerns/", {"other_concern": "a\x00b", "action": "back"})
     assert response.status_code == 302
     assert 'value="ab"' in client.get("/screening/step/concerns/").content.decode()
+
+
+def test_review_shows_every_answer_in_the_words_the_person_saw(client):
+    for slug, data in personas.ELIGIBLE:
+        client.post(f"/screening/step/{slug}/", data)
+    html = client.get("/screening/review/").content.decode()
+    gad7 = html.split('id="review-gad7"')[1].split("</section>")[0]
+    shown = re.findall(r'<dd class="col-sm-5 fw-semibold">(.*?)</dd>', gad7)
+    assert shown == ["Nearly every day", "More than half the days"] + ["Not at all"] * 5
+    assert "Feeling nervous, anxious, or on edge" in gad7
+    assert "Alex Rivera" in html and "New York" in html

@@ -13,7 +13,9 @@ FIELDS = sorted({name for step in STEPS for name in step.form_class.base_fields}
 VALUES = st.one_of(
     st.sampled_from(["0", "1", "2", "3", "4", "-1", "99", "on", "yes", "no", "3+", "back", "next", "NY", "XX"]),
     st.sampled_from(["depression", "ptsd", "other", "seizures", "maoi_14d", "aneurysm_or_avm", "lamotrigine"]),
-    st.sampled_from(["1985-03-27", "2999-01-01", "1800-02-30", "02/30/1990", "", " ", "a@b", "x" * 5000, "a\x00b", "<script>"]),
+    st.sampled_from(
+        ["1985-03-27", "2999-01-01", "1800-02-30", "02/30/1990", "", " ", "a@b", "x" * 5000, "a\x00b", "<script>"]
+    ),
     st.text(max_size=300),
 )
 POSTS = st.tuples(
