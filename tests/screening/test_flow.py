@@ -189,3 +189,15 @@ def test_review_shows_every_answer_in_the_words_the_person_saw(client):
     assert shown == ["Nearly every day", "More than half the days"] + ["Not at all"] * 5
     assert "Feeling nervous, anxious, or on edge" in gad7
     assert "Alex Rivera" in html and "New York" in html
+
+
+def test_query_budgets_of_the_screening_pages(client, django_assert_max_num_queries):
+    for slug, data in personas.REVIEW:
+        client.post(f"/screening/step/{slug}/", data)
+    with django_assert_max_num_queries(2):  # the session and the draft
+        assert client.get("/screening/step/pcl5/").status_code == 200
+    with django_assert_max_num_queries(2):
+        assert client.get("/screening/review/").status_code == 200
+    token = client.post("/screening/review/")["Location"].split("/")[-2]
+    with django_assert_max_num_queries(1):
+        assert client.get(f"/screening/result/{token}/").status_code == 200
