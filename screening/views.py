@@ -164,5 +164,9 @@ def result(request, token: str):
     return render(
         request,
         "screening/result.html",
-        {"screening": screening, "meta": {"title": _("Your screening result"), "noindex": True}},
+        {
+            "screening": screening,
+            "under_18": any(reason["rule"] == "under_18" for reason in screening.reasons),
+            "meta": {"title": _("Your screening result"), "noindex": True},
+        },
     )

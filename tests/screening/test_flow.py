@@ -55,7 +55,7 @@ def test_not_suitable_person_gets_a_kind_explanation_and_no_booking(client):
     screening = complete(client, personas.NOT_SUITABLE)
     assert screening.outcome == "not_suitable"
     html = client.get(f"/screening/result/{screening.token}/").content.decode()
-    assert "not a safe option for you at our clinic" in html
+    assert "offer you ketamine treatment at our clinic" in html
     assert "History of bleeding in the brain" in html
     assert "/book/" not in html.split("<main")[1].split("</main>")[0]
     assert 'href="tel:5550100199"' in html
@@ -65,6 +65,8 @@ def test_under_18_is_not_suitable(client):
     screening = complete(client, personas.persona(age=16))
     assert screening.outcome == "not_suitable"
     assert screening.reasons[0]["rule"] == "under_18"
+    html = client.get(f"/screening/result/{screening.token}/").content.decode()
+    assert "Our clinic treats adults only." in html
 
 
 def test_urgent_person_sees_crisis_help_first_and_staff_get_one_email(
@@ -105,7 +107,7 @@ def test_urgent_with_an_absolute_contraindication_records_both(client):
     assert (screening.outcome, screening.clinical_outcome) == ("urgent", "not_suitable")
     html = client.get(f"/screening/result/{screening.token}/").content.decode()
     main = html.split('<main id="main"')[1]
-    assert main.index("Please reach out for support now") < main.index("not a safe option")
+    assert main.index("Please reach out for support now") < main.index("offer you ketamine treatment")
     assert "Book a consultation" not in main
 
 

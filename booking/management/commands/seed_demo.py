@@ -15,7 +15,13 @@ class Command(BaseCommand):
         user_model = get_user_model()
         staff, created = user_model.objects.get_or_create(
             username=DEMO_STAFF_USERNAME,
-            defaults={"is_staff": True, "is_superuser": True, "first_name": "Demo", "last_name": "Staff"},
+            defaults={
+                "is_staff": True,
+                "is_superuser": True,
+                "first_name": "Demo",
+                "last_name": "Staff",
+                "email": "staff@clinic.example.org",  # receives urgent-screening alerts (console e-mail)
+            },
         )
         if created:
             staff.set_password(DEMO_STAFF_PASSWORD)
