@@ -1,11 +1,16 @@
-from django.utils.translation import gettext_lazy as _
+from django.urls import path
 
-from telemed.views import pending_section
+from booking import views
 
 app_name = "booking"
 
-# Until this section opens online, its page tells patients how to reach the clinic by phone
-# instead of leaving a dead link in the navigation.
 urlpatterns = [
-    pending_section("", name="start", section=_("Book")),
+    path("book/", views.choose_type, name="start"),
+    path("book/<slug:slug>/", views.pick_time, name="pick"),
+    path("book/<slug:slug>/details/", views.details, name="details"),
+    path("book/<slug:slug>/confirm/", views.confirm, name="confirm"),
+    path("appointments/<str:token>/", views.manage, name="manage"),
+    path("appointments/<str:token>/reschedule/", views.reschedule, name="reschedule"),
+    path("appointments/<str:token>/cancel/", views.cancel, name="cancel"),
+    path("appointments/<str:token>/calendar.ics", views.calendar_ics, name="calendar"),
 ]

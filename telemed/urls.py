@@ -3,6 +3,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.decorators.cache import cache_page
 
+from booking import api as booking_api
 from education.sitemaps import SITEMAPS
 from telemed import views
 
@@ -14,7 +15,8 @@ urlpatterns = [
     path("sitemap.xml", cache_page(60 * 60)(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("", include("education.urls")),
     path("screening/", include("screening.urls")),
-    path("book/", include("booking.urls")),
+    path("", include("booking.urls")),
+    path("api/slots", booking_api.api_slots, name="api-slots"),
     path("admin/", admin.site.urls),
 ]
 

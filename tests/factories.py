@@ -51,3 +51,27 @@ class FAQFactory(ReviewedContentFactory):
 
     question = factory.Sequence(lambda n: f"Question number {n}?")
     answer = "An answer in plain words."
+
+
+class ClinicianFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "booking.Clinician"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Dr. Clinician {n}")
+
+    @factory.post_generation
+    def offers(self, create, slugs, **kwargs):
+        from booking.models import AppointmentType
+
+        self.appointment_types.set(AppointmentType.objects.filter(slug__in=slugs or ["consultation", "follow-up"]))
+
+    @factory.post_generation
+    def hours(self, create, blocks, **kwargs):
+        """Weekly hours: (weekday, "HH:MM", "HH:MM") blocks; by default 9–12 and 13–17 every day."""
+        from booking.models import WorkingHours
+
+        default = [(day, start, end) for day in range(7) for start, end in (("09:00", "12:00"), ("13:00", "17:00"))]
+        WorkingHours.objects.bulk_create(
+            WorkingHours(clinician=self, weekday=day, start=start, end=end) for day, start, end in blocks or default
+        )

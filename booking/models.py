@@ -1,0 +1,174 @@
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)  # 256 bits
+
+
+class Clinician(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    credentials = models.CharField(_("credentials"), max_length=120, blank=True, help_text=_("e.g. MD, psychiatrist"))
+    email = models.EmailField(_("e-mail"), blank=True)
+    active = models.BooleanField(_("takes bookings"), default=True)
+    appointment_types = models.ManyToManyField("AppointmentType", related_name="clinicians", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AppointmentType(models.Model):
+    class Mode(models.TextChoices):
+        VIDEO = "video", _("Video")
+        IN_PERSON = "in_person", _("In person")
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    what_to_expect = models.TextField(_("what to expect"), blank=True)
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices)
+    duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"))
+    buffer_before_minutes = models.PositiveSmallIntegerField(_("buffer before (minutes)"), default=0)
+    buffer_after_minutes = models.PositiveSmallIntegerField(_("buffer after (minutes)"), default=0)
+    recovery_minutes = models.PositiveSmallIntegerField(_("recovery (minutes)"), default=0)
+    step_minutes = models.PositiveSmallIntegerField(_("start times every (minutes)"), default=15)
+    min_notice_hours = models.PositiveSmallIntegerField(_("minimum notice (hours)"), default=12)
+    horizon_days = models.PositiveSmallIntegerField(_("bookable up to (days ahead)"), default=60)
+    cancellation_cutoff_hours = models.PositiveSmallIntegerField(_("online changes until (hours before)"), default=24)
+    fasting_food_minutes = models.PositiveSmallIntegerField(_("no food for (minutes before)"), null=True, blank=True)
+    fasting_liquids_minutes = models.PositiveSmallIntegerField(
+        _("no liquids for (minutes before)"), null=True, blank=True, help_text=_("Clear liquids are fine until then.")
+    )
+    ride_home_required = models.BooleanField(_("ride home required"), default=False)
+    needs_approval = models.BooleanField(_("needs clinician approval"), default=False)
+    active = models.BooleanField(_("bookable online"), default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="appointment_type_duration_positive"),
+            models.CheckConstraint(condition=Q(step_minutes__gt=0), name="appointment_type_step_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+
+class WorkingHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    clinician = models.ForeignKey(Clinician, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start = models.TimeField(_("from"), help_text=_("Clinic time"))
+    end = models.TimeField(_("until"))
+
+    class Meta:
+        ordering = ["clinician", "weekday", "start"]
+        verbose_name_plural = _("working hours")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="working_hours_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class TimeOff(models.Model):
+    clinician = models.ForeignKey(Clinician, on_delete=models.CASCADE, related_name="time_off")
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name_plural = _("time off")
+        constraints = [models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="time_off_end_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.clinician}: {self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M}"
+
+
+class Patient(models.Model):
+    full_name = models.CharField(_("full name"), max_length=150)
+    email = models.EmailField(_("e-mail"), max_length=254, unique=True)
+    phone = models.CharField(_("phone"), max_length=32)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    approved_for_treatment_at = models.DateTimeField(_("approved for treatment"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    booking_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Patient #{self.pk}"
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self):
+        return self.exclude(status=Appointment.Status.CANCELLED)
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
+        NO_SHOW = "no_show", _("No show")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    clinician = models.ForeignKey(Clinician, on_delete=models.PROTECT, related_name="appointments")
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="appointments")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    # The clinician's time this visit holds: with the type's buffers and recovery, as booked.
+    blocked_start = models.DateTimeField(editable=False)
+    blocked_end = models.DateTimeField(editable=False)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.CONFIRMED)
+    time_zone = models.CharField(_("patient's time zone"), max_length=64, default="America/New_York")
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    request_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    screening = models.ForeignKey(
+        "screening.Screening", null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
+    )
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["clinician", "blocked_start", "blocked_end"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="appointment_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(blocked_start__lte=models.F("start")) & Q(blocked_end__gte=models.F("end")),
+                name="appointment_blocked_covers_visit",
+            ),
+            # No two active visits of one clinician overlap: on PostgreSQL also an exclusion
+            # constraint (migration 0002), which settles races between concurrent bookings.
+        ]
+
+    def __str__(self) -> str:
+        return f"Appointment #{self.pk}"

@@ -1,0 +1,17 @@
+from smtplib import SMTPException
+
+from celery import shared_task
+
+from booking.emails import confirmation_email
+from booking.models import Appointment
+
+
+@shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=6)
+def send_appointment_confirmation(appointment_id: int) -> None:
+    appointment = (
+        Appointment.objects.select_related("patient", "appointment_type", "clinician")
+        .filter(pk=appointment_id, status=Appointment.Status.CONFIRMED)
+        .first()
+    )
+    if appointment is not None:
+        confirmation_email(appointment).send()

@@ -1,0 +1,20 @@
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+CLINIC = ZoneInfo("America/New_York")
+# A Monday morning in the clinic; every booking test lives in this week.
+NOW = datetime.datetime(2026, 12, 7, 8, 0, tzinfo=CLINIC)
+
+
+@pytest.fixture
+def frozen_now():
+    with time_machine.travel(NOW, tick=False):
+        yield NOW
+
+
+def clinic_time(day: int, hour: int, minute: int = 0) -> datetime.datetime:
+    """An instant on day `day` of December 2026, clinic wall clock."""
+    return datetime.datetime(2026, 12, day, hour, minute, tzinfo=CLINIC)

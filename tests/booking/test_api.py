@@ -1,0 +1,121 @@
+from datetime import timedelta
+
+import pytest
+
+from booking.models import Appointment, AppointmentType, Patient
+from booking.services import PatientDetails, appointment_book
+from tests.booking.conftest import clinic_time
+from tests.factories import ClinicianFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
+
+
+def get(client, **params):
+    return client.get(
+        "/api/slots", {"type": "consultation", "start": "2026-12-08", "days": "1", "tz": "America/New_York", **params}
+    )
+
+
+def book(clinician, start, n):
+    return appointment_book(
+        appointment_type=AppointmentType.objects.get(slug="consultation"),
+        clinician_id=clinician.pk,
+        start=start,
+        details=PatientDetails(f"P {n}", f"p{n}@example.org", "5550100100"),
+        time_zone="America/New_York",
+        request_key=f"key-{n}",
+    )
+
+
+def test_slots_of_a_day_with_lunch_break_and_clinician(client):
+    clinician = ClinicianFactory(name="Dr. A")
+    data = get(client).json()
+    assert data["type"] == "consultation" and data["time_zone"] == "America/New_York"
+    starts = [slot["start"] for slot in data["slots"]]
+    # 45-minute visit + 15-minute buffer after, every 15 minutes, 9–12 and 13–17.
+    assert starts[0] == "2026-12-08T09:00:00-05:00"
+    assert "2026-12-08T11:15:00-05:00" in starts and "2026-12-08T11:30:00-05:00" not in starts
+    assert "2026-12-08T12:00:00-05:00" not in starts and "2026-12-08T13:00:00-05:00" in starts
+    assert starts[-1] == "2026-12-08T16:15:00-05:00"
+    assert data["slots"][0]["clinician"] == {"id": clinician.pk, "name": "Dr. A"}
+
+
+def test_times_are_given_in_the_requested_zone(client):
+    ClinicianFactory()
+    data = get(client, tz="America/Los_Angeles").json()
+    # The LA day 2026-12-08 starts at 03:00 in New York: the first slot is 9:00 NY = 06:00 LA.
+    assert data["slots"][0]["start"] == "2026-12-08T06:00:00-08:00"
+
+
+def test_a_booked_time_and_its_buffer_disappear(client):
+    clinician = ClinicianFactory()
+    book(clinician, clinic_time(8, 10), 1)
+    starts = [slot["start"] for slot in get(client).json()["slots"]]
+    # 10:00–10:45 + 15 min buffer: 9:15 (ends 10:00 + buffer 10:15 overlaps) up to 10:45 are gone.
+    assert "2026-12-08T09:00:00-05:00" in starts
+    for gone in ("09:15", "09:30", "09:45", "10:00", "10:15", "10:30", "10:45"):
+        assert f"2026-12-08T{gone}:00-05:00" not in starts
+    assert "2026-12-08T11:00:00-05:00" in starts
+
+
+def many_appointments(clinician, count: int) -> None:
+    """Active bookings every 75 minutes, round the clock, from the first day of the week on."""
+    patient = Patient.objects.create(full_name="Bulk", email="bulk@example.org", phone="5550100100")
+    kind = AppointmentType.objects.get(slug="consultation")
+    rows = []
+    for i in range(count):
+        start = clinic_time(7, 0) + timedelta(minutes=75 * i)
+        end, blocked_end = start + timedelta(minutes=45), start + timedelta(minutes=60)
+        rows.append(
+            Appointment(
+                patient=patient, clinician=clinician, appointment_type=kind, start=start, end=end,
+                blocked_start=start, blocked_end=blocked_end, time_zone="America/New_York",
+            )
+        )  # fmt: skip
+    Appointment.objects.bulk_create(rows)
+
+
+@pytest.mark.parametrize("count", [1, 300])
+def test_query_count_does_not_grow_with_bookings(client, django_assert_num_queries, count):
+    many_appointments(ClinicianFactory(), count)
+    ClinicianFactory()
+    with django_assert_num_queries(3):  # the type, the working hours, the busy times
+        response = get(client, days="7")
+    assert response.status_code == 200
+    assert response.json()["slots"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"type": "no-such-type"},
+        {"type": ""},
+        {"start": "2026-13-45"},
+        {"start": "yesterday"},
+        {"start": ""},
+        {"start": "9999-12-31", "days": "62"},
+        {"days": "10000"},
+        {"days": "0"},
+        {"days": "-3"},
+        {"days": "two"},
+        {"tz": "Mars/Olympus_Mons"},
+        {"tz": "../../etc/passwd"},
+        {"tz": ""},
+        {"tz": "x" * 500},
+    ],
+)
+def test_bad_input_is_a_400_with_a_json_error(client, params):
+    response = get(client, **params)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]
+
+
+def test_treatment_types_list_slots_only_for_clinicians_who_give_them(client):
+    ClinicianFactory(name="Consults only")
+    infusion = ClinicianFactory(name="Infusions", offers=["iv-infusion"])
+    data = get(client, type="iv-infusion", start="2026-12-10").json()
+    assert {slot["clinician"]["id"] for slot in data["slots"]} == {infusion.pk}
+    # 40-minute infusion + 60 minutes' recovery must end by 12:00: last morning start 10:00 on a 30-min grid.
+    morning = [slot["start"][11:16] for slot in data["slots"] if slot["start"][11:13] < "12"]
+    assert morning[-1] == "10:00"
