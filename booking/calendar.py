@@ -17,13 +17,14 @@ def appointment_ics(appointment: Appointment) -> bytes:
     event.add("dtstamp", timezone.now())
     event.add("dtstart", appointment.start)
     event.add("dtend", appointment.end)
-    # A calendar can be seen by others: the summary names the clinic, never the treatment.
-    event.add("summary", f"Appointment — {settings.CLINIC_NAME}")
+    # Calendars are shared and glanced at: the title names neither the treatment nor the clinic.
+    event.add("summary", "Appointment")
     if appointment.appointment_type.mode == appointment.appointment_type.Mode.IN_PERSON:
         event.add("location", settings.CLINIC_ADDRESS)
     else:
         event.add("location", "Video call (link sent before the visit)")
-    event.add("description", f"Manage or cancel: {settings.SITE_URL}/appointments/{appointment.token}/")
+    manage_url = f"{settings.SITE_URL}/appointments/{appointment.token}/"
+    event.add("description", f"{settings.CLINIC_NAME}, {settings.CLINIC_PHONE}\nManage or cancel: {manage_url}")
     event.add("status", "CANCELLED" if appointment.status == Appointment.Status.CANCELLED else "CONFIRMED")
     event.add("sequence", int(appointment.updated_at.timestamp()) if appointment.updated_at else 0)
     calendar.add_component(event)

@@ -24,7 +24,8 @@ def confirmation_email(appointment: Appointment) -> EmailMultiAlternatives:
         "clinic": {"name": settings.CLINIC_NAME, "phone": settings.CLINIC_PHONE, "address": settings.CLINIC_ADDRESS},
     }
     message = EmailMultiAlternatives(
-        subject=_("Your appointment with %(clinic)s is confirmed") % {"clinic": settings.CLINIC_NAME},
+        # Subjects are seen on lock screens and by others: no treatment, no diagnosis, no clinic name.
+        subject=_("Your appointment is confirmed"),
         body=render_to_string("booking/email/confirmation.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[appointment.patient.email],

@@ -194,7 +194,7 @@ SCREENING_ALERT_EMAILS = env.list("SCREENING_ALERT_EMAILS", default=[])
 EMAIL_TIMEOUT = 10
 
 # --- Clinic --------------------------------------------------------------------------
-CLINIC_NAME = env.str("CLINIC_NAME", default="Harbor Ketamine Clinic")
+CLINIC_NAME = env.str("CLINIC_NAME", default="Harbor Health Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="(555) 010-0199")
 CLINIC_ADDRESS = env.str("CLINIC_ADDRESS", default="100 Example Street, Suite 200, Springfield, NY 10001")
 CLINIC_TIME_ZONE = env.str("CLINIC_TIME_ZONE", default="America/New_York")

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
-from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
@@ -43,10 +42,3 @@ def server_error(request):
     """500 page with the clinic's contact and crisis numbers; uses settings only, never the database."""
     template = loader.get_template("500.html")
     return HttpResponseServerError(template.render({**clinic(request), **navigation(request)}))
-
-
-def pending_section(route: str, *, name: str, section: str):
-    """URL pattern for a section that is not online yet: the page explains how to go ahead by phone."""
-    return path(
-        route, TemplateView.as_view(template_name="pending.html", extra_context={"section": section}), name=name
-    )
