@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import Appointment, AppointmentType, Clinician, Patient, TimeOff, WorkingHours
+from booking.services import patients_approve_for_treatment
 
 
 class WorkingHoursInline(admin.TabularInline):
@@ -43,10 +44,12 @@ class PatientAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Approve selected patients for treatment sessions"))
     def approve_for_treatment(self, request, queryset):
-        count = queryset.filter(approved_for_treatment_at__isnull=True).update(
-            approved_for_treatment_at=timezone.now(), approved_by=request.user
+        count = patients_approve_for_treatment(patients=queryset, user=request.user)
+        self.message_user(
+            request,
+            _("%(count)d patient(s) approved and e-mailed a booking link.") % {"count": count},
+            messages.SUCCESS,
         )
-        self.message_user(request, _("%(count)d patient(s) approved.") % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(Appointment)

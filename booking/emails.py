@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from booking.calendar import appointment_ics
-from booking.models import Appointment
+from booking.models import Appointment, Patient
 
 
 def local_start(appointment: Appointment):
@@ -32,4 +32,20 @@ def confirmation_email(appointment: Appointment) -> EmailMultiAlternatives:
     )
     message.attach_alternative(render_to_string("booking/email/confirmation.html", context), "text/html")
     message.attach("appointment.ics", appointment_ics(appointment), "text/calendar")
+    return message
+
+
+def approval_email(patient: Patient) -> EmailMultiAlternatives:
+    context = {
+        "patient": patient,
+        "booking_url": f"{settings.SITE_URL}/book/?patient={patient.booking_token}",
+        "clinic": {"name": settings.CLINIC_NAME, "phone": settings.CLINIC_PHONE},
+    }
+    message = EmailMultiAlternatives(
+        subject=_("You can now book your next appointments"),
+        body=render_to_string("booking/email/approval.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[patient.email],
+    )
+    message.attach_alternative(render_to_string("booking/email/approval.html", context), "text/html")
     return message

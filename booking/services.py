@@ -181,3 +181,22 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "", now: datet
         locked.cancelled_at = now
         locked.save(update_fields=["status", "cancel_reason", "cancelled_at", "updated_at"])
         return locked
+
+
+def patients_approve_for_treatment(*, patients, user, now: datetime | None = None) -> int:
+    """Approve for treatment sessions; each newly approved patient is e-mailed a booking link."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        newly = list(
+            patients.filter(approved_for_treatment_at__isnull=True).select_for_update().values_list("pk", flat=True)
+        )
+        Patient.objects.filter(pk__in=newly).update(approved_for_treatment_at=now, approved_by=user)
+        for patient_id in newly:
+            transaction.on_commit(lambda patient_id=patient_id: _send_approval(patient_id))
+    return len(newly)
+
+
+def _send_approval(patient_id: int) -> None:
+    from booking.tasks import send_treatment_approval
+
+    send_treatment_approval.delay(patient_id)

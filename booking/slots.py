@@ -99,7 +99,7 @@ def open_slots(
                 i = bisect_right(blocked_ends, start - lead)
                 if i < len(blocked_ends) and blocked_starts[i] < start + tail:
                     # Jump to the first grid point whose padded start is at or after the blocker's end.
-                    k = _ceil_div(blocked_ends[i] - block_start, step)
+                    k = max(k + 1, _ceil_div(blocked_ends[i] + lead - block_start, step))
                 else:
                     found.add(start)
                     k += 1

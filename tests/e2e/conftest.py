@@ -92,3 +92,12 @@ def phone_page(browser, live_server, page_watch):
     yield page
     context.close()
     assert page_watch.foreign_requests == [], "requests left the site"
+
+
+@pytest.fixture
+def chicago_page(browser, live_server, page_watch):
+    """A visitor whose computer is set to Central time (the clinic is on Eastern time)."""
+    context, page = _page(browser, live_server, page_watch, timezone_id="America/Chicago")
+    yield page
+    context.close()
+    assert page_watch.foreign_requests == [], "requests left the site"

@@ -27,7 +27,7 @@ def test_public_pages_are_found():
     assert {"/", "/crisis/", "/learn/", "/conditions/", "/faq/", "/screening/", "/book/"} <= paths
 
 
-MACHINE_ENDPOINTS = {"/healthz", "/robots.txt", "/sitemap.xml"}
+MACHINE_ENDPOINTS = {"/healthz", "/robots.txt", "/sitemap.xml", "/api/slots"}
 
 
 @pytest.mark.django_db
