@@ -40,10 +40,12 @@ def visitor(request) -> tuple[Screening | None, Patient | None]:
 
 
 def patient_zone(request) -> ZoneInfo:
-    chosen = parse_time_zone(request.GET.get("tz", "")) or parse_time_zone(request.session.get(SESSION_TZ, ""))
-    zone = chosen or ZoneInfo(settings.CLINIC_TIME_ZONE)
-    request.session[SESSION_TZ] = str(zone)
-    return zone
+    """The zone the visitor chose (remembered for the next steps), else the clinic's."""
+    if chosen := parse_time_zone(request.GET.get("tz", "")):
+        if request.session.get(SESSION_TZ) != str(chosen):
+            request.session[SESSION_TZ] = str(chosen)
+        return chosen
+    return parse_time_zone(request.session.get(SESSION_TZ, "")) or ZoneInfo(settings.CLINIC_TIME_ZONE)
 
 
 def bookable_type(request, slug: str) -> tuple[AppointmentType, str, Screening | None, Patient | None]:
@@ -74,8 +76,7 @@ def choose_type(request):
     return render(request, "booking/choose_type.html", {"types": types, "meta": {"title": _("Book an appointment")}})
 
 
-def slot_picker_context(request, appointment_type, *, ignore_appointment_id=None) -> dict:
-    zone = patient_zone(request)
+def slot_picker_context(request, appointment_type, *, zone: ZoneInfo, ignore_appointment_id=None) -> dict:
     today = timezone.localdate(timezone=zone)
     try:
         first_day = max(today, date.fromisoformat(request.GET.get("from", "")))
@@ -135,7 +136,7 @@ def pick_time(request, slug: str):
             request.session[SESSION_CHOICE] = {"type": slug, "start": choice[0].isoformat(), "clinician": choice[1]}
             return redirect("booking:details", slug=slug)
         error = _("Please choose a time.")
-    context = slot_picker_context(request, appointment_type)
+    context = slot_picker_context(request, appointment_type, zone=patient_zone(request))
     context.update(error=error, meta={"title": _("Choose a time"), "noindex": True}, action=request.path)
     return render(request, "booking/pick_time.html", context)
 
@@ -194,7 +195,7 @@ def confirm(request, slug: str):
                 screening=screening,
             )
         except services.SlotTaken as taken:
-            context = slot_picker_context(request, appointment_type)
+            context = slot_picker_context(request, appointment_type, zone=zone)
             context.update(
                 error=str(taken),
                 nearby=[
@@ -274,9 +275,10 @@ def reschedule(request, token: str):
                 return redirect(reverse("booking:manage", args=[token]) + "?moved=1")
         else:
             error = _("Please choose a time.")
-    request.GET = request.GET.copy()
-    request.GET.setdefault("tz", appointment.time_zone)
-    context = slot_picker_context(request, appointment.appointment_type, ignore_appointment_id=appointment.pk)
+    zone = parse_time_zone(request.GET.get("tz", "")) or ZoneInfo(appointment.time_zone)
+    context = slot_picker_context(
+        request, appointment.appointment_type, zone=zone, ignore_appointment_id=appointment.pk
+    )
     context.update(
         error=error,
         appointment=appointment,

@@ -57,3 +57,21 @@ def celery_eager():
     app.conf.update(task_always_eager=True, task_eager_propagates=True)
     yield
     app.conf.update(task_always_eager=False, task_eager_propagates=False)
+
+
+@pytest.fixture(autouse=True)
+def _shipped_appointment_types(request):
+    """The appointment types the data migration ships, present in every database test (transactional
+    tests empty the tables they ran on)."""
+    if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
+        from booking.defaults import load_appointment_types
+        from booking.models import AppointmentType
+
+        request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
+        if not AppointmentType.objects.exists():
+            load_appointment_types(AppointmentType)
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))

@@ -2,83 +2,11 @@
 
 from django.db import migrations
 
-TYPES = [
-    {
-        "slug": "consultation",
-        "name": "Consultation",
-        "mode": "video",
-        "duration_minutes": 45,
-        "buffer_after_minutes": 15,
-        "step_minutes": 15,
-        "min_notice_hours": 12,
-        "cancellation_cutoff_hours": 24,
-        "order": 10,
-        "what_to_expect": (
-            "A 45-minute video call with a clinician. You talk through your screening answers, your health, "
-            "past treatment and goals, and decide together whether ketamine treatment could suit you."
-        ),
-    },
-    {
-        "slug": "follow-up",
-        "name": "Follow-up",
-        "mode": "video",
-        "duration_minutes": 30,
-        "buffer_after_minutes": 10,
-        "step_minutes": 15,
-        "min_notice_hours": 12,
-        "cancellation_cutoff_hours": 24,
-        "order": 20,
-        "what_to_expect": "A 30-minute video call to review how you are doing and adjust your plan.",
-    },
-    {
-        "slug": "iv-infusion",
-        "name": "IV ketamine infusion",
-        "mode": "in_person",
-        "duration_minutes": 40,
-        "buffer_before_minutes": 15,
-        "recovery_minutes": 60,
-        "buffer_after_minutes": 15,
-        "step_minutes": 30,
-        "min_notice_hours": 48,
-        "cancellation_cutoff_hours": 24,
-        "fasting_food_minutes": 360,
-        "fasting_liquids_minutes": 120,
-        "ride_home_required": True,
-        "needs_approval": True,
-        "order": 30,
-        "what_to_expect": (
-            "About 40 minutes of infusion in our clinic, with your blood pressure checked throughout, then about "
-            "an hour to recover. No solid food for 6 hours before; clear liquids until 2 hours before. A sober "
-            "adult must drive you home."
-        ),
-    },
-    {
-        "slug": "esketamine-nasal",
-        "name": "Esketamine nasal spray session",
-        "mode": "in_person",
-        "duration_minutes": 120,
-        "buffer_before_minutes": 15,
-        "buffer_after_minutes": 15,
-        "step_minutes": 30,
-        "min_notice_hours": 48,
-        "cancellation_cutoff_hours": 24,
-        "fasting_food_minutes": 120,
-        "fasting_liquids_minutes": 30,
-        "ride_home_required": True,
-        "needs_approval": True,
-        "order": 40,
-        "what_to_expect": (
-            "You use the nasal spray under supervision in our clinic and stay at least 2 hours while we monitor "
-            "you. No food for 2 hours before and no liquids for 30 minutes before. A sober adult must drive you home."
-        ),
-    },
-]
-
 
 def load(apps, schema_editor):
-    appointment_type = apps.get_model("booking", "AppointmentType")
-    for values in TYPES:
-        appointment_type.objects.update_or_create(slug=values["slug"], defaults=values)
+    from booking.defaults import load_appointment_types
+
+    load_appointment_types(apps.get_model("booking", "AppointmentType"))
 
 
 class Migration(migrations.Migration):

@@ -212,3 +212,15 @@ def test_twenty_patients_racing_for_one_slot_book_exactly_one(frozen_now):
     assert len(results) == 20
     assert results.count("taken") == 19
     assert Appointment.objects.active().count() == 1
+
+
+@pytest.mark.django_db
+def test_query_budgets_of_the_booking_pages(client, frozen_now, django_assert_max_num_queries, celery_eager):
+    clinician = ClinicianFactory()
+    appointment = book(clinician, clinic_time(8, 10))
+    with django_assert_max_num_queries(1):  # the appointment types
+        assert client.get("/book/").status_code == 200
+    with django_assert_max_num_queries(1):  # the appointment, with its type, clinician and patient
+        assert client.get(f"/appointments/{appointment.token}/").status_code == 200
+    with django_assert_max_num_queries(3):  # the appointment, then the slots: working hours and busy times
+        assert client.get(f"/appointments/{appointment.token}/reschedule/").status_code == 200

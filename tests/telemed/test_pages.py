@@ -71,7 +71,7 @@ def test_an_unhandled_error_shows_the_friendly_500_page(client, monkeypatch):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/", "/crisis/", "/screening/", "/book/"])
+@pytest.mark.parametrize("path", ["/", "/crisis/", "/screening/"])
 def test_pages_run_no_query(client, django_assert_num_queries, path):
     with django_assert_num_queries(0):
         assert client.get(path).status_code == 200
