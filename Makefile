@@ -11,7 +11,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --build-co
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/telemed
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint services clean bench-education
+.PHONY: run test lint services clean bench-education bench-slots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ lint: $(VENV)/.dev-installed
 bench-education: $(VENV)/.dev-installed services
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	cd bench && ../$(BIN)/python education_pages.py
+
+## make bench-slots: /api/slots on 10 clinicians x 60 days with 5,000 bookings (figures in bench/README.md).
+bench-slots: $(VENV)/.dev-installed services
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	cd bench && ../$(BIN)/python slots_api.py
 
 clean:
 	rm -rf $(VENV) staticfiles var db.sqlite3*

@@ -1,4 +1,4 @@
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import path
 
 from telemed.urls import handler500  # noqa: F401
@@ -10,4 +10,9 @@ def bare(request):
     return HttpResponse(b"ok", content_type="text/plain")
 
 
-urlpatterns = [path("bench/bare", bare), *site_urlpatterns]
+def bare_json(request):
+    """The least a Django JSON view can do."""
+    return JsonResponse({"slots": []})
+
+
+urlpatterns = [path("bench/bare", bare), path("bench/bare.json", bare_json), *site_urlpatterns]

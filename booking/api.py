@@ -1,4 +1,4 @@
-"""GET /api/slots?type=<slug>&start=YYYY-MM-DD&days=N&tz=<IANA>: open slots as JSON."""
+"""GET /api/slots?type=<slug>&start=YYYY-MM-DD&days=N&tz=<IANA>[&clinician=<id>]: open slots as JSON."""
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,8 +47,15 @@ def api_slots(request):
         window_end = datetime.combine(first_day + timedelta(days=int(days_text)), time(0), tzinfo=zone)
     except OverflowError:
         return error("start is out of range.")
+    clinician_text = params.get("clinician", "")
+    if clinician_text and not clinician_text.isdigit():
+        return error("clinician must be a clinician id.")
     found = selectors.open_slots(
-        appointment_type=appointment_type, window_start=window_start, window_end=window_end, now=timezone.now()
+        appointment_type=appointment_type,
+        window_start=window_start,
+        window_end=window_end,
+        now=timezone.now(),
+        clinician_id=int(clinician_text) if clinician_text else None,
     )
     return JsonResponse(
         {

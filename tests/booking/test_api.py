@@ -119,3 +119,11 @@ def test_treatment_types_list_slots_only_for_clinicians_who_give_them(client):
     # 40-minute infusion + 60 minutes' recovery must end by 12:00: last morning start 10:00 on a 30-min grid.
     morning = [slot["start"][11:16] for slot in data["slots"] if slot["start"][11:13] < "12"]
     assert morning[-1] == "10:00"
+
+
+def test_slots_of_one_clinician(client):
+    ClinicianFactory(name="Dr. A")
+    wanted = ClinicianFactory(name="Dr. B")
+    data = get(client, clinician=str(wanted.pk)).json()
+    assert data["slots"] and {slot["clinician"]["name"] for slot in data["slots"]} == {"Dr. B"}
+    assert get(client, clinician="abc").status_code == 400

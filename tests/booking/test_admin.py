@@ -1,0 +1,45 @@
+import pytest
+from django.core import mail
+
+from booking.models import Patient
+from tests.booking.conftest import clinic_time
+from tests.booking.test_booking import book
+from tests.factories import ClinicianFactory, StaffUserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now", "celery_eager")]
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(StaffUserFactory(is_superuser=True))
+    return client
+
+
+def test_appointments_are_listed_with_clinic_time_patient_type_and_clinician(staff_client):
+    book(ClinicianFactory(name="Dr. A"), clinic_time(8, 10))
+    html = staff_client.get("/admin/booking/appointment/").content.decode()
+    assert "Tue Dec 08 2026, 10:00 AM EST" in html
+    assert "Patient 1" in html and "Consultation" in html and "Dr. A" in html
+    assert staff_client.get("/admin/booking/appointment/?q=patient1@example.org").status_code == 200
+    assert staff_client.get("/admin/booking/appointment/?status__exact=confirmed").status_code == 200
+
+
+def test_clinicians_have_working_hours_and_time_off_inlines(staff_client):
+    clinician = ClinicianFactory()
+    html = staff_client.get(f"/admin/booking/clinician/{clinician.pk}/change/").content.decode()
+    assert "Working hours" in html and "Time off" in html
+
+
+def test_approving_a_patient_emails_a_booking_link_once(staff_client, django_capture_on_commit_callbacks):
+    patient = Patient.objects.create(full_name="Alex Rivera", email="alex@example.org", phone="5550100123")
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            staff_client.post(
+                "/admin/booking/patient/", {"action": "approve_for_treatment", "_selected_action": [patient.pk]}
+            )
+    patient.refresh_from_db()
+    assert patient.approved_for_treatment_at is not None
+    [email] = mail.outbox
+    assert email.subject == "You can now book your next appointments"
+    assert f"/book/?patient={patient.booking_token}" in email.body
+    assert "ketamine" not in email.subject.lower()
