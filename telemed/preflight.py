@@ -28,6 +28,13 @@ def problems_at_start() -> list[str]:
     except ImproperlyConfigured as exc:
         return [f"Configuration error: {exc}"]
 
+    from django.db import connections
+
     from telemed.health import service_checks
 
-    return service_problems(service_checks())
+    try:
+        return service_problems(service_checks())
+    finally:
+        # gunicorn forks its workers from this process: a connection left open here would be
+        # shared by all of them, and their queries' results would get mixed up.
+        connections.close_all()

@@ -114,3 +114,15 @@ def test_gunicorn_refuses_to_start_with_a_one_line_explanation(override, explana
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(explanation)
+
+
+def test_the_start_up_check_leaves_no_database_connection_for_workers_to_share():
+    code = (
+        "from telemed.preflight import problems_at_start; print(problems_at_start()); "
+        "from django.db import connection; print(connection.connection is None)"
+    )
+    env = {**os.environ, **PRODUCTION_ENV, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split() == ["[]", "True"], result.stderr
