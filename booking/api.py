@@ -61,10 +61,10 @@ def api_slots(request):
         {
             "type": appointment_type.slug,
             "time_zone": str(zone),
+            "duration_minutes": appointment_type.duration_minutes,
             "slots": [
                 {
                     "start": slot.start.astimezone(zone).isoformat(),
-                    "end": slot.end.astimezone(zone).isoformat(),
                     "clinician": {"id": slot.clinician_id, "name": slot.clinician_name},
                 }
                 for slot in found
