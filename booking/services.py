@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from booking import selectors
+from booking import selectors, slots
 from booking.models import Appointment, AppointmentType, Patient
 from screening.models import Outcome, Screening
 
@@ -69,7 +69,7 @@ def _slot_is_open(*, appointment_type, clinician_id: int, start: datetime, now: 
 
 
 def _blocked(appointment_type: AppointmentType, start: datetime) -> tuple[datetime, datetime, datetime]:
-    interval = selectors.slots.padded(start, selectors.slot_rules(appointment_type))
+    interval = slots.padded(start, selectors.slot_rules(appointment_type))
     return start + appointment_type.duration, interval.start, interval.end
 
 
@@ -100,7 +100,7 @@ def appointment_book(
     try:
         with transaction.atomic():
             if not _slot_is_open(appointment_type=appointment_type, clinician_id=clinician_id, start=start, now=now):
-                raise IntegrityError("slot no longer open")
+                raise _taken(appointment_type, start, now)
             end, blocked_start, blocked_end = _blocked(appointment_type, start)
             appointment = Appointment.objects.create(
                 patient=patient_upsert(details=details),
@@ -121,8 +121,13 @@ def appointment_book(
         existing = Appointment.objects.filter(request_key=request_key).first()
         if existing:
             return existing
-        logger.info("booking: slot taken (type %s, clinician %s)", appointment_type.pk, clinician_id)
-        raise SlotTaken(selectors.nearby_slots(appointment_type=appointment_type, around=start, now=now)) from None
+        raise _taken(appointment_type, start, now) from None
+
+
+def _taken(appointment_type: AppointmentType, start: datetime, now: datetime) -> SlotTaken:
+    """The error for a time that is no longer free, with the nearest free ones."""
+    logger.info("booking: slot taken (type %s)", appointment_type.pk)
+    return SlotTaken(selectors.nearby_slots(appointment_type=appointment_type, around=start, now=now))
 
 
 def _send_confirmation(appointment_id: int) -> None:
@@ -156,16 +161,14 @@ def appointment_reschedule(
                 now=now,
                 ignore=locked.pk,
             ):
-                raise IntegrityError("slot no longer open")
+                raise _taken(locked.appointment_type, start, now)
             locked.end, locked.blocked_start, locked.blocked_end = _blocked(locked.appointment_type, start)
             locked.start, locked.clinician_id = start, clinician_id
             locked.save(update_fields=["start", "end", "blocked_start", "blocked_end", "clinician", "updated_at"])
             transaction.on_commit(lambda: _send_confirmation(locked.pk))
             return locked
-    except IntegrityError:
-        raise SlotTaken(
-            selectors.nearby_slots(appointment_type=appointment.appointment_type, around=start, now=now)
-        ) from None
+    except IntegrityError:  # the exclusion constraint: another booking won the race
+        raise _taken(appointment.appointment_type, start, now) from None
 
 
 def appointment_cancel(*, appointment: Appointment, reason: str = "", now: datetime | None = None) -> Appointment:

@@ -141,9 +141,6 @@ class QuestionnaireForm(StepForm):
 
     instrument: Instrument
 
-    def item_answers(self) -> list[int]:
-        return [self.cleaned_data[f"item_{n}"] for n in range(1, len(self.instrument.items) + 1)]
-
 
 def questionnaire_form(instrument: Instrument, *, with_difficulty: bool = False) -> type[QuestionnaireForm]:
     choices = list(enumerate(instrument.options))
