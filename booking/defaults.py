@@ -4,6 +4,8 @@ Used by the data migration that ships them (with the historical model) and by te
 transactional cases empty the tables between tests.
 """
 
+import datetime
+
 APPOINTMENT_TYPES = [
     {
         "slug": "consultation",
@@ -77,6 +79,32 @@ APPOINTMENT_TYPES = [
 ]
 
 
-def load_appointment_types(appointment_type_model) -> None:
+# Reminders per type (SPEC, Reminders): offsets in minutes before the start, in the patient's
+# clock time; negative is after it. Follow-ups go out the morning after a treatment.
+_VISIT = [("confirmation", 0, None), ("day_before", 24 * 60, None)]
+_TREATMENT = [*_VISIT, ("preparation", 48 * 60, None), ("follow_up", -24 * 60, datetime.time(10, 0))]
+REMINDER_RULES = {
+    "consultation": _VISIT,
+    "follow-up": _VISIT,
+    "iv-infusion": _TREATMENT,
+    "esketamine-nasal": _TREATMENT,
+}
+
+
+def load_appointment_types(appointment_type_model, reminder_rule_model=None) -> None:
     for values in APPOINTMENT_TYPES:
-        appointment_type_model.objects.update_or_create(slug=values["slug"], defaults=values)
+        appointment_type, _created = appointment_type_model.objects.update_or_create(
+            slug=values["slug"], defaults=values
+        )
+        if reminder_rule_model is not None:
+            load_reminder_rules(appointment_type, reminder_rule_model)
+
+
+def load_reminder_rules(appointment_type, reminder_rule_model) -> None:
+    """The shipped reminders of one type; rules staff have already edited are left as they are."""
+    for kind, offset_minutes, at_local_time in REMINDER_RULES.get(appointment_type.slug, _VISIT):
+        reminder_rule_model.objects.get_or_create(
+            appointment_type=appointment_type,
+            kind=kind,
+            defaults={"offset_minutes": offset_minutes, "at_local_time": at_local_time},
+        )

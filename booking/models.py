@@ -16,6 +16,9 @@ class Clinician(models.Model):
     credentials = models.CharField(_("credentials"), max_length=120, blank=True, help_text=_("e.g. MD, psychiatrist"))
     email = models.EmailField(_("e-mail"), blank=True)
     active = models.BooleanField(_("takes bookings"), default=True)
+    video_room_url = models.URLField(
+        _("video room link"), blank=True, help_text=_("Sent to patients in the day-before reminder of video visits.")
+    )
     appointment_types = models.ManyToManyField("AppointmentType", related_name="clinicians", blank=True)
 
     class Meta:
@@ -152,6 +155,7 @@ class Appointment(models.Model):
     )
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    ride_confirmed_at = models.DateTimeField(_("ride home confirmed"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -172,3 +176,87 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"Appointment #{self.pk}"
+
+
+class ReminderKind(models.TextChoices):
+    CONFIRMATION = "confirmation", _("Confirmation")
+    PREPARATION = "preparation", _("Preparation (fasting, medicines, ride home)")
+    DAY_BEFORE = "day_before", _("Day before")
+    FOLLOW_UP = "follow_up", _("Follow-up check-in")
+
+
+class ReminderRule(models.Model):
+    """When one kind of reminder is sent for one appointment type (staff edit these in the admin)."""
+
+    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.CASCADE, related_name="reminder_rules")
+    kind = models.CharField(_("kind"), max_length=20, choices=ReminderKind.choices)
+    offset_minutes = models.IntegerField(
+        _("minutes before the start"),
+        default=0,
+        help_text=_(
+            "Counted in the patient's clock time. Negative means after the start: -1440 is the next day. "
+            "Ignored for confirmations, which are sent at once."
+        ),
+    )
+    at_local_time = models.TimeField(
+        _("at clock time"),
+        null=True,
+        blank=True,
+        help_text=_("If set, sent at this time of day (patient's time zone) on the day the offset gives."),
+    )
+
+    class Meta:
+        ordering = ["appointment_type", "-offset_minutes"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment_type", "kind"], name="reminder_rule_one_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_type}: {self.get_kind_display()}"
+
+
+class Reminder(models.Model):
+    """One message to one patient about one appointment, sent at most once (see booking/reminders.py)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Not needed")
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(_("kind"), max_length=20, choices=ReminderKind.choices)
+    due_at = models.DateTimeField(_("due"))
+    # The visit time this row was worked out for: a moved visit gets its reminders again.
+    for_start = models.DateTimeField(editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    # A queued or sending row belongs to its task until then; afterwards the dispatcher takes it back.
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    claim = models.CharField(max_length=32, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "kind"], name="reminder_one_per_kind"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="reminder_due_pending",
+                condition=Q(status="pending"),
+            ),
+            models.Index(
+                fields=["lease_until"],
+                name="reminder_lease_open",
+                condition=Q(status__in=["queued", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for appointment #{self.appointment_id}"

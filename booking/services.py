@@ -1,15 +1,19 @@
 """Every write of the booking app: book, reschedule, cancel. Times are aware; patient data never logged."""
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core import mail
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from booking import selectors, slots
-from booking.models import Appointment, AppointmentType, Patient
+from booking import reminders, selectors, slots
+from booking.models import Appointment, AppointmentType, Patient, Reminder
 from screening.models import Outcome, Screening
 
 logger = logging.getLogger(__name__)
@@ -114,7 +118,7 @@ def appointment_book(
                 request_key=request_key,
                 screening=screening,
             )
-            transaction.on_commit(lambda: _send_confirmation(appointment.pk))
+            reminders_sync(appointment=appointment, now=now)
             return appointment
     except IntegrityError:
         # Either the same request won a race with itself, or another patient took the time.
@@ -128,12 +132,6 @@ def _taken(appointment_type: AppointmentType, start: datetime, now: datetime) ->
     """The error for a time that is no longer free, with the nearest free ones."""
     logger.info("booking: slot taken (type %s)", appointment_type.pk)
     return SlotTaken(selectors.nearby_slots(appointment_type=appointment_type, around=start, now=now))
-
-
-def _send_confirmation(appointment_id: int) -> None:
-    from booking.tasks import send_appointment_confirmation
-
-    send_appointment_confirmation.delay(appointment_id)
 
 
 def change_deadline(appointment: Appointment) -> datetime:
@@ -165,7 +163,7 @@ def appointment_reschedule(
             locked.end, locked.blocked_start, locked.blocked_end = _blocked(locked.appointment_type, start)
             locked.start, locked.clinician_id = start, clinician_id
             locked.save(update_fields=["start", "end", "blocked_start", "blocked_end", "clinician", "updated_at"])
-            transaction.on_commit(lambda: _send_confirmation(locked.pk))
+            reminders_sync(appointment=locked, now=now)
             return locked
     except IntegrityError:  # the exclusion constraint: another booking won the race
         raise _taken(appointment.appointment_type, start, now) from None
@@ -183,6 +181,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "", now: datet
         locked.cancel_reason = reason.strip()[:500]
         locked.cancelled_at = now
         locked.save(update_fields=["status", "cancel_reason", "cancelled_at", "updated_at"])
+        reminders_sync(appointment=locked, now=now)
         return locked
 
 
@@ -203,3 +202,225 @@ def _send_approval(patient_id: int) -> None:
     from booking.tasks import send_treatment_approval
 
     send_treatment_approval.delay(patient_id)
+
+
+def appointment_staff_save(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
+    """Save a visit as staff edited it in the admin: its end, held time and reminders follow.
+
+    Staff may place a visit outside open slots (they know the clinician's day); the database's
+    exclusion constraint still refuses an overlap.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment.end, appointment.blocked_start, appointment.blocked_end = _blocked(
+            appointment.appointment_type, appointment.start
+        )
+        appointment.save()
+        reminders_sync(appointment=appointment, now=now)
+    return appointment
+
+
+def ride_home_confirm(*, appointment: Appointment, now: datetime | None = None) -> bool:
+    """Record that the patient has arranged their ride home; False when there is nothing to confirm."""
+    if appointment.status != Appointment.Status.CONFIRMED or not appointment.appointment_type.ride_home_required:
+        return False
+    Appointment.objects.filter(pk=appointment.pk, ride_confirmed_at__isnull=True).update(
+        ride_confirmed_at=now or timezone.now()
+    )
+    return True
+
+
+# --- Reminders (SPEC, Reminders) -------------------------------------------------------------
+#
+# A row's life: pending (waiting for due_at) -> queued (the dispatcher has sent its id to a
+# worker) -> sending (one worker has claimed it) -> sent; or back to pending with a later
+# due_at after a failed attempt, failed after the last one, cancelled when no longer needed.
+# queued and sending rows hold a lease: once it runs out (the message was lost, the worker
+# died) the dispatcher queues the row again. A sending lease outlasts the task's hard time
+# limit, so the worker that held it is certainly gone: only an e-mail the SMTP server accepted
+# just before its worker was killed can be sent twice.
+
+OPEN_STATUSES = [Reminder.Status.PENDING, Reminder.Status.QUEUED, Reminder.Status.SENDING]
+MAX_ATTEMPTS = 5
+
+
+def _claim_lease() -> timedelta:
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + settings.REMINDER_CLAIM_MARGIN
+
+
+def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
+    """Create, recompute or cancel the reminders of one visit. Run inside the transaction that
+    changed the visit, so the two never disagree."""
+    rows = {row.kind: row for row in Reminder.objects.select_for_update().filter(appointment=appointment)}
+    wanted = {}
+    if appointment.status in (Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED):
+        for rule in appointment.appointment_type.reminder_rules.all():
+            if appointment.status == Appointment.Status.COMPLETED and rule.kind in reminders.BEFORE_VISIT:
+                continue
+            rule = reminders.Rule(rule.kind, rule.offset_minutes, rule.at_local_time)
+            due = reminders.due_at(rule=rule, start=appointment.start, time_zone=appointment.time_zone, now=now)
+            if due is not None:
+                wanted[rule.kind] = due
+    send_now = []
+    for kind, due in wanted.items():
+        row = rows.pop(kind, None)
+        if row is None:
+            row = Reminder.objects.create(appointment=appointment, kind=kind, due_at=due, for_start=appointment.start)
+        elif row.for_start != appointment.start:  # the visit moved: everything again, for the new time
+            _reopen(row, due=due, for_start=appointment.start)
+        elif row.status == Reminder.Status.PENDING and row.due_at != due:  # a rule was edited
+            row.due_at = due
+            row.save(update_fields=["due_at", "updated_at"])
+        else:
+            continue
+        if due <= now:
+            send_now.append(row.pk)
+    for row in rows.values():  # the visit was cancelled, or a rule removed
+        if row.status in OPEN_STATUSES:
+            row.status, row.claim, row.lease_until = Reminder.Status.CANCELLED, "", None
+            row.save(update_fields=["status", "claim", "lease_until", "updated_at"])
+    if send_now:
+        transaction.on_commit(lambda: _enqueue(send_now), robust=True)
+
+
+def _reopen(row: Reminder, *, due: datetime, for_start: datetime) -> None:
+    row.due_at, row.for_start, row.status = due, for_start, Reminder.Status.PENDING
+    row.claim, row.lease_until, row.attempts, row.sent_at, row.last_error = "", None, 0, None, ""
+    row.save()
+
+
+def reminders_dispatch(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """One pass: queue every due reminder (and every lapsed lease) for a worker. Returns how many.
+
+    Rows are taken with SELECT … FOR UPDATE SKIP LOCKED, so dispatchers running at once share
+    the work instead of queueing a row twice.
+    """
+    now = now or timezone.now()
+    due = Q(status=Reminder.Status.PENDING, due_at__lte=now) | Q(
+        status__in=[Reminder.Status.QUEUED, Reminder.Status.SENDING], lease_until__lt=now
+    )
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Reminder.objects.select_for_update(skip_locked=True)
+                .filter(due)
+                .order_by("due_at")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return total
+            Reminder.objects.filter(pk__in=ids).update(
+                status=Reminder.Status.QUEUED,
+                claim="",
+                lease_until=now + settings.REMINDER_QUEUE_LEASE,
+                updated_at=now,
+            )
+            transaction.on_commit(lambda ids=ids: _enqueue(ids), robust=True)
+        total += len(ids)
+
+
+def _enqueue(ids: list[int]) -> None:
+    from booking.tasks import send_reminder
+    from telemed.celery import app
+
+    with app.producer_or_acquire() as producer:
+        for reminder_id in ids:
+            send_reminder.apply_async((reminder_id,), producer=producer)
+
+
+def reminder_send(*, reminder_id: int) -> str:
+    """Send one reminder if it is due and nobody else holds it. Returns what happened (for tests/logs)."""
+    from booking.emails import reminder_email
+
+    now, claim = timezone.now(), secrets.token_hex(16)
+    claimed = (
+        Reminder.objects.filter(pk=reminder_id, due_at__lte=now)
+        .filter(
+            Q(status__in=[Reminder.Status.PENDING, Reminder.Status.QUEUED])
+            | Q(status=Reminder.Status.SENDING, lease_until__lt=now)
+        )
+        .update(
+            status=Reminder.Status.SENDING,
+            claim=claim,
+            lease_until=now + _claim_lease(),
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    )
+    if not claimed:
+        return "not mine"
+    reminder = Reminder.objects.select_related(
+        "appointment__patient", "appointment__appointment_type", "appointment__clinician"
+    ).get(pk=reminder_id)
+    mine = Reminder.objects.filter(pk=reminder_id, claim=claim)
+    appointment = reminder.appointment
+    if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW) or not reminders.still_useful(
+        kind=reminder.kind, start=appointment.start, due=reminder.due_at, now=now
+    ):
+        mine.update(status=Reminder.Status.CANCELLED, lease_until=None, last_error=_("No longer needed when due."))
+        return "not needed"
+    try:
+        _deliver(reminder_email(reminder))
+    except Exception as exc:  # noqa: BLE001 - any failure is one attempt; the row says which
+        _close_mail_connection()
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        logger.warning("reminder %s: attempt %s failed (%s)", reminder_id, reminder.attempts, type(exc).__name__)
+        if reminder.attempts >= MAX_ATTEMPTS:
+            mine.update(status=Reminder.Status.FAILED, lease_until=None, last_error=error)
+            return "failed"
+        mine.update(
+            status=Reminder.Status.PENDING,
+            lease_until=None,
+            due_at=timezone.now() + reminders.retry_delay(reminder.attempts),
+            last_error=error,
+        )
+        return "retry"
+    mine.update(status=Reminder.Status.SENT, sent_at=timezone.now(), lease_until=None, last_error="")
+    return "sent"
+
+
+def reminders_resend(*, reminder_ids, now: datetime | None = None) -> int:
+    """Staff asked: send these again now (only for visits still on). Returns how many."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Reminder.objects.select_for_update()
+            .filter(pk__in=reminder_ids, appointment__status=Appointment.Status.CONFIRMED)
+            .exclude(status=Reminder.Status.SENDING, lease_until__gte=now)
+        )
+        for row in rows:
+            _reopen(row, due=now, for_start=row.for_start)
+        ids = [row.pk for row in rows]
+        transaction.on_commit(lambda: _enqueue(ids), robust=True)
+    return len(ids)
+
+
+# One SMTP connection per worker process, kept open between reminders (a new connection for
+# each message would cost a TCP and TLS handshake every time).
+_mail_connection = None
+
+
+def _deliver(message) -> None:
+    global _mail_connection
+    if _mail_connection is None:
+        _mail_connection = mail.get_connection()
+        _mail_connection.open()
+    elif getattr(_mail_connection, "connection", None) is not None:
+        try:  # a server drops idle connections: check before trusting it with a message
+            _mail_connection.connection.noop()
+        except Exception:  # noqa: BLE001
+            _close_mail_connection()
+            return _deliver(message)
+    message.connection = _mail_connection
+    message.send()
+
+
+def _close_mail_connection() -> None:
+    global _mail_connection
+    if _mail_connection is not None:
+        try:
+            _mail_connection.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection may fail too
+            logger.debug("closing the mail connection failed")
+        _mail_connection = None

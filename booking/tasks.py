@@ -2,19 +2,21 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from booking.emails import approval_email, confirmation_email
-from booking.models import Appointment, Patient
+from booking import services
+from booking.emails import approval_email
+from booking.models import Patient
 
 
-@shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=6)
-def send_appointment_confirmation(appointment_id: int) -> None:
-    appointment = (
-        Appointment.objects.select_related("patient", "appointment_type", "clinician")
-        .filter(pk=appointment_id, status=Appointment.Status.CONFIRMED)
-        .first()
-    )
-    if appointment is not None:
-        confirmation_email(appointment).send()
+@shared_task
+def dispatch_due_reminders() -> int:
+    """Every minute (beat): queue each due reminder for a worker."""
+    return services.reminders_dispatch()
+
+
+@shared_task
+def send_reminder(reminder_id: int) -> str:
+    """Send one reminder; safe to run twice (the row is claimed first). Retries live on the row."""
+    return services.reminder_send(reminder_id=reminder_id)
 
 
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=6)

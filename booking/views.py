@@ -238,21 +238,30 @@ def appointment_by_token(token: str) -> Appointment:
 @require_safe
 def manage(request, token: str):
     appointment = appointment_by_token(token)
-    zone = ZoneInfo(appointment.time_zone)
-    return render(
+    return appointment_page(
         request,
         "booking/manage.html",
-        {
-            "appointment": appointment,
-            "local_start": appointment.start.astimezone(zone),
-            "local_end": appointment.end.astimezone(zone),
-            "can_change": services.can_change(appointment),
-            "deadline": services.change_deadline(appointment).astimezone(zone),
-            "booked": "booked" in request.GET,
-            "moved": "moved" in request.GET,
-            "meta": {"title": _("Your appointment"), "noindex": True},
-        },
+        appointment,
+        _("Your appointment"),
+        can_change=services.can_change(appointment),
+        deadline=services.change_deadline(appointment).astimezone(ZoneInfo(appointment.time_zone)),
+        booked="booked" in request.GET,
+        moved="moved" in request.GET,
+        ride_saved="ride" in request.GET,
     )
+
+
+def appointment_page(request, template: str, appointment: Appointment, title: str, **extra):
+    """A page about one appointment, its times in the patient's zone."""
+    zone = ZoneInfo(appointment.time_zone)
+    context = {
+        "appointment": appointment,
+        "local_start": appointment.start.astimezone(zone),
+        "local_end": appointment.end.astimezone(zone),
+        "meta": {"title": title, "noindex": True},
+        **extra,
+    }
+    return render(request, template, context)
 
 
 @never_cache
@@ -301,16 +310,26 @@ def cancel(request, token: str):
         except services.ChangeTooLate:
             pass
         return redirect("booking:manage", token=token)
-    zone = ZoneInfo(appointment.time_zone)
-    return render(
+    return appointment_page(request, "booking/cancel.html", appointment, _("Cancel your appointment"), form=form)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def ride_home(request, token: str):
+    """The page the preparation reminder links to. Recording takes a button press, not the link
+    itself: mail scanners open links, and a ride must never be marked arranged by a robot."""
+    appointment = appointment_by_token(token)
+    if request.method == "POST":
+        if services.ride_home_confirm(appointment=appointment):
+            return redirect(reverse("booking:manage", args=[token]) + "?ride=1")
+        return redirect("booking:manage", token=token)
+    ready_at = appointment.end + timedelta(minutes=appointment.appointment_type.recovery_minutes)
+    return appointment_page(
         request,
-        "booking/cancel.html",
-        {
-            "appointment": appointment,
-            "form": form,
-            "local_start": appointment.start.astimezone(zone),
-            "meta": {"title": _("Cancel your appointment"), "noindex": True},
-        },
+        "booking/ride.html",
+        appointment,
+        _("Your ride home"),
+        ready_at=ready_at.astimezone(ZoneInfo(appointment.time_zone)),
     )
 
 

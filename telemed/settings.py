@@ -5,6 +5,7 @@ console e-mail and "embedded" Celery (a filesystem broker, no Redis). With DEBUG
 refuses to start on an insecure or missing setting. The README documents every variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -167,13 +168,18 @@ CELERY_TASK_IGNORE_RESULT = True  # tasks change state in the database; nobody w
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 50
-CELERY_TASK_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60)  # seconds; the worker kills the task then
+CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 10, 1)
 CELERY_ENABLE_UTC = True
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The static schedule of periodic tasks; later features add their entries here.
 CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-reminders": {
+        "task": "booking.tasks.dispatch_due_reminders",
+        "schedule": 60,
+        "options": {"expires": 55},  # a tick that waited a minute is replaced by the next one
+    },
     "clear-expired-sessions": {
         "task": "telemed.tasks.clear_expired_sessions",
         "schedule": 60 * 60,
@@ -183,6 +189,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60 * 60,
     },
 }
+# A reminder handed to a worker and not picked up within this time (message lost, worker gone)
+# is queued again by the next dispatch; sending it twice is prevented by the row's claim.
+REMINDER_QUEUE_LEASE = timedelta(seconds=env.int("REMINDER_QUEUE_LEASE_SECONDS", default=300))
+# A reminder being sent is taken back after the task's hard time limit plus this margin (for
+# clocks that disagree between machines): by then the worker that held it is certainly gone.
+REMINDER_CLAIM_MARGIN = timedelta(seconds=env.int("REMINDER_CLAIM_MARGIN_SECONDS", default=30))
 
 # --- E-mail --------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -49,6 +49,17 @@ def _clear_caches():
     clear_caches()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_mail_connection():
+    """Reminder sending keeps one mail connection per process: never carry one (or its backend)
+    from one test into the next."""
+    from booking.services import _close_mail_connection
+
+    _close_mail_connection()
+    yield
+    _close_mail_connection()
+
+
 @pytest.fixture
 def celery_eager():
     """Tasks queued on commit run at once, in the test's thread (the worker itself is tested elsewhere)."""
@@ -65,11 +76,11 @@ def _shipped_appointment_types(request):
     tests empty the tables they ran on)."""
     if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
         from booking.defaults import load_appointment_types
-        from booking.models import AppointmentType
+        from booking.models import AppointmentType, ReminderRule
 
         request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
         if not AppointmentType.objects.exists():
-            load_appointment_types(AppointmentType)
+            load_appointment_types(AppointmentType, ReminderRule)
 
 
 def _is_transactional(request) -> bool:

@@ -1,0 +1,11 @@
+from django.core.management.base import BaseCommand
+
+from booking.services import reminders_dispatch
+
+
+class Command(BaseCommand):
+    help = "Queue every due reminder for the Celery workers (one pass of the every-minute beat task)."
+
+    def handle(self, *args, **options):
+        count = reminders_dispatch()
+        self.stdout.write(f"{count} reminder(s) queued.")

@@ -1,0 +1,210 @@
+"""Reminders through real Celery workers, real PostgreSQL and Redis, and a real SMTP server.
+
+Every e-mail here travels over SMTP to tests/smtp_sink.py; "sent twice" means the SMTP server
+accepted the same message for the same patient twice.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connection, transaction
+from django.utils import timezone
+
+from booking import services
+from booking.models import Appointment, AppointmentType, Patient, Reminder
+from telemed.celery import app
+from tests.factories import ClinicianFactory
+from tests.smtp_sink import SmtpSink
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def sink(settings):
+    with SmtpSink() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        services._close_mail_connection()
+        app.control.purge()  # nothing left over in the test broker from an earlier run
+        yield server
+        app.control.purge()
+
+
+def visits(count: int, *, slug: str = "consultation") -> list[Appointment]:
+    """Visits booked now, starting 13 to 17 hours from now: their confirmation and day-before
+    reminder are both due at once.
+
+    Created in the database directly (the slot engine is tested elsewhere), their reminders by
+    the same service the booking flow uses.
+    """
+    clinicians = [ClinicianFactory(offers=[slug]) for _ in range(10)]
+    appointment_type = AppointmentType.objects.get(slug=slug)
+    start = timezone.now() + timedelta(hours=13)
+    made = []
+    for n in range(count):
+        clinician = clinicians[n % 10]
+        with transaction.atomic():
+            patient = Patient.objects.create(full_name=f"Patient {n}", email=f"p{n}@example.org", phone="5550100")
+            begin = start + (n // 10) * timedelta(hours=1)
+            end, blocked_start, blocked_end = services._blocked(appointment_type, begin)
+            appointment = Appointment.objects.create(
+                patient=patient,
+                clinician=clinician,
+                appointment_type=appointment_type,
+                start=begin,
+                end=end,
+                blocked_start=blocked_start,
+                blocked_end=blocked_end,
+            )
+            services.reminders_sync(appointment=appointment, now=timezone.now())
+        made.append(appointment)
+    return made
+
+
+def wait_until_settled(timeout: float) -> None:
+    """Until no reminder is waiting, queued or being sent (due ones only)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not Reminder.objects.filter(status__in=services.OPEN_STATUSES, due_at__lte=timezone.now()).exists():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"still open: {list(Reminder.objects.values_list('kind', 'status'))}")
+
+
+def test_every_due_reminder_is_sent_exactly_once_over_smtp(sink):
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        made = visits(15)  # each: a confirmation and (the visit is 20 h away) the day-before reminder
+        services.reminders_dispatch()  # the beat's pass; queued-on-commit sends may already be done
+        wait_until_settled(30)
+        time.sleep(0.5)  # a duplicate would arrive now
+    counts = sink.counts()
+    assert len(counts) == 30 and set(counts.values()) == {1}
+    for appointment in made:  # the confirmation, and the reminder (today or tomorrow, by the clock now)
+        subjects = sorted(subject for to, subject in counts if to == appointment.patient.email)
+        assert subjects[0] == "Your appointment is confirmed"
+        assert subjects[1] in {"Your appointment is today", "Your appointment is tomorrow"}
+    assert {to for to, _subject in counts} == {appointment.patient.email for appointment in made}
+    assert set(Reminder.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_two_dispatchers_at_once_queue_each_reminder_once_and_send_it_once(sink):
+    made = visits(20)
+    # As if the workers had been down: every reminder waiting, none queued yet.
+    app.control.purge()
+    Reminder.objects.update(status="pending", attempts=0, claim="", lease_until=None)
+    queued, barrier = [], threading.Barrier(2)
+
+    def dispatcher():
+        barrier.wait()
+        try:
+            queued.append(services.reminders_dispatch(batch_size=3))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(queued) == 40, queued  # SKIP LOCKED shared the rows: none was queued by both
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        wait_until_settled(30)
+        time.sleep(0.5)
+    assert len(sink.counts()) == 40 and set(sink.counts().values()) == {1}
+    assert len(made) == 20
+
+
+def test_cancelled_and_moved_visits_get_no_stale_reminder_from_messages_already_queued(sink):
+    kept, cancelled, moved = visits(3)
+    app.control.purge()
+    Reminder.objects.update(status="pending", attempts=0, claim="", lease_until=None)
+    assert services.reminders_dispatch() == 6  # six messages wait in Redis; no worker is running yet
+    # Staff cancel one and move another in the admin (within the online cutoff: only staff can).
+    with transaction.atomic():
+        cancelled.status = Appointment.Status.CANCELLED
+        cancelled.save(update_fields=["status"])
+        services.reminders_sync(appointment=cancelled, now=timezone.now())
+        moved.start = moved.start + timedelta(days=3)
+        services.appointment_staff_save(appointment=moved)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        wait_until_settled(30)
+        time.sleep(0.5)
+    recipients = [message.recipient for message in sink.messages]
+    assert sorted(recipients) == sorted([kept.patient.email] * 2 + [moved.patient.email])
+    # The moved visit: a confirmation of the new time at once; its day-before reminder waits for the new day.
+    assert [m.subject for m in sink.messages if m.recipient == moved.patient.email] == ["Your appointment is confirmed"]
+    assert moved.reminders.get(kind="day_before").status == "pending"
+    assert set(cancelled.reminders.values_list("status", flat=True)) == {"cancelled"}
+
+
+def worker_process(database: str, sink_port: int, name: str) -> subprocess.Popen:
+    """A separate `celery worker` process (solo pool: one e-mail in flight at a time)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database,
+        "EMAIL_URL": f"smtp://127.0.0.1:{sink_port}",
+        # Short limits so a dead worker's claim lapses within the test: 3 s + 1 s margin.
+        "CELERY_TASK_TIME_LIMIT": "3",
+        "REMINDER_CLAIM_MARGIN_SECONDS": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "telemed", "worker", "--pool=solo", "-n", f"{name}@%h", "-l", "WARNING"],
+        cwd=PROJECT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_at_most_its_one_message_in_flight(settings):
+    """Two workers share 80 reminders over a slow SMTP server; one is killed (SIGKILL) mid-run.
+
+    The window that allows one duplicate: the killed worker's SMTP server had accepted a message
+    (250 after DATA) but the worker died before committing "sent". Its claim lapses after the
+    task's time limit and the reminder is sent again; nothing can tell that copy from a lost one.
+    A solo worker has one message in flight, so the killed worker causes at most one.
+    """
+    settings.REMINDER_QUEUE_LEASE = timedelta(seconds=2)
+    database = settings.DATABASES["default"]
+    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{connection.settings_dict['NAME']}"
+    with SmtpSink(delay=0.03) as sink:
+        visits(40)
+        app.control.purge()
+        Reminder.objects.update(status="pending", attempts=0, claim="", lease_until=None)
+        doomed, survivor = worker_process(url, sink.port, "doomed"), worker_process(url, sink.port, "survivor")
+        replacement = None
+        try:
+            services.reminders_dispatch()
+            assert sink.wait_for(20, timeout=60), "the workers did not start sending"
+            os.killpg(doomed.pid, signal.SIGKILL)
+            doomed.wait()
+            replacement = worker_process(url, sink.port, "replacement")
+            deadline = time.monotonic() + 90
+            while Reminder.objects.exclude(status="sent").exists() and time.monotonic() < deadline:
+                services.reminders_dispatch()  # the beat, every second here instead of every minute
+                time.sleep(1)
+            time.sleep(1)
+        finally:
+            for process in (survivor, replacement, doomed):
+                if process and process.poll() is None:
+                    os.killpg(process.pid, signal.SIGTERM)
+                    process.wait(timeout=20)
+            app.control.purge()
+    counts = sink.counts()
+    assert set(Reminder.objects.values_list("status", flat=True)) == {"sent"}
+    assert len(counts) == 80, "a reminder was lost"
+    duplicates = {key: n for key, n in counts.items() if n > 1}
+    assert sum(n - 1 for n in duplicates.values()) <= 1, duplicates

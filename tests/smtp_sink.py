@@ -1,0 +1,70 @@
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it accepts: for the reminder tests
+and the reminder benchmark, so e-mail really travels over SMTP."""
+
+import asyncio
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.header import decode_header, make_header
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Received:
+    recipient: str
+    subject: str
+    at: float  # time.time() when accepted
+
+
+@dataclass
+class SinkHandler:
+    delay: float = 0.0  # seconds before accepting each message: a slow server
+    messages: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        parsed = message_from_bytes(envelope.content)
+        subject = str(make_header(decode_header(parsed["Subject"] or "")))
+        with self.lock:
+            for recipient in envelope.rcpt_tos:
+                self.messages.append(Received(recipient, subject, time.time()))
+        return "250 Message accepted for delivery"
+
+
+class SmtpSink:
+    def __init__(self, delay: float = 0.0):
+        self.handler = SinkHandler(delay=delay)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> "SmtpSink":
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.controller.stop()
+
+    @property
+    def messages(self) -> list[Received]:
+        with self.handler.lock:
+            return list(self.handler.messages)
+
+    def counts(self) -> Counter:
+        """How many times each (recipient, subject) arrived."""
+        return Counter((m.recipient, m.subject) for m in self.messages)
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.messages) >= count:
+                return True
+            time.sleep(0.05)
+        return False
