@@ -181,3 +181,11 @@ def test_time_off_hides_its_slots_at_once(client, warm):
 def test_a_bad_parameter_and_an_unknown_type_name_the_type_first(client):
     assert get(client, type="nope", tz="Mars/Olympus_Mons").json()["error"].startswith("Unknown appointment type")
     assert get(client, tz="Mars/Olympus_Mons").json()["error"].startswith("tz must be")
+
+
+def test_a_public_read_sets_no_cookie_and_leaves_the_session_alone(client):
+    ClinicianFactory()
+    response = get(client)
+    assert response.status_code == 200
+    assert not response.cookies
+    assert "Cookie" not in response.get("Vary", "")
