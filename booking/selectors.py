@@ -46,8 +46,8 @@ def open_slots(
     clinician_id: int | None = None,
     ignore_appointment_id: int | None = None,
 ) -> list[OpenSlot]:
-    """Every open start time of this type in the window, for each clinician who offers it. One query on PostgreSQL
-    while staff leave the type's schedule alone (see open_starts)."""
+    """Every open start time of this type in the window, for each clinician who offers it, with this object's rules.
+    One query on PostgreSQL (see open_starts)."""
     found = open_starts(
         type_slug=appointment_type.slug,
         window_start=window_start,
