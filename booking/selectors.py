@@ -1,8 +1,10 @@
 """Reads of the booking app, each a fixed number of queries whatever the number of bookings."""
 
+import json
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -44,35 +46,24 @@ def open_slots(
     clinician_id: int | None = None,
     ignore_appointment_id: int | None = None,
 ) -> list[OpenSlot]:
-    """Every open start time of this type in the window, for each clinician who offers it. Two queries."""
-    blocks, names = defaultdict(list), {}
-    for clinician, name, weekday, start, end in _working_hours(appointment_type, clinician_id):
-        blocks[clinician].append(slots.WorkingBlock(weekday=weekday, start=start, end=end))
-        names[clinician] = name
-    if not blocks:
+    """Every open start time of this type in the window, for each clinician who offers it, with this object's rules.
+    One query on PostgreSQL (see open_starts)."""
+    found = open_starts(
+        type_slug=appointment_type.slug,
+        window_start=window_start,
+        window_end=window_end,
+        now=now,
+        clinician_id=clinician_id,
+        ignore_appointment_id=ignore_appointment_id,
+        rules=slot_rules(appointment_type),
+    )
+    if found is None:
         return []
-    busy = defaultdict(list)
-    for clinician, start, end in _busy(
-        list(blocks), window_start - BUSY_MARGIN, window_end + BUSY_MARGIN, ignore_appointment_id
-    ):
-        busy[clinician].append(slots.Interval(start, end))
-
-    rules, clinic_tz = slot_rules(appointment_type), ZoneInfo(settings.CLINIC_TIME_ZONE)
-    found = []
-    for clinician, working_hours in blocks.items():
-        for start in slots.open_slots(
-            rules=rules,
-            clinic_tz=clinic_tz,
-            working_hours=working_hours,
-            time_off=(),
-            busy=busy[clinician],
-            window_start=window_start,
-            window_end=window_end,
-            now=now,
-        ):
-            found.append(OpenSlot(start, start + rules.duration, clinician, names[clinician]))
-    found.sort(key=lambda slot: (slot.start, slot.clinician_name))
-    return found
+    duration = timedelta(minutes=appointment_type.duration_minutes)
+    return [
+        OpenSlot(start, start + duration, clinician, found.schedule.clinicians[clinician].name)
+        for start, clinician in found.as_datetimes()
+    ]
 
 
 def nearby_slots(
@@ -90,45 +81,225 @@ def nearby_slots(
     return sorted(unique[:limit], key=lambda slot: slot.start)
 
 
-def _working_hours(appointment_type: AppointmentType, clinician_id: int | None):
-    hours = WorkingHours.objects.filter(clinician__active=True, clinician__appointment_types=appointment_type)
-    if clinician_id is not None:
-        hours = hours.filter(clinician_id=clinician_id)
-    return hours.values_list("clinician_id", "clinician__name", "weekday", "start", "end").order_by()
+@dataclass(frozen=True)
+class ClinicianHours:
+    name: str
+    working_hours: tuple[slots.WorkingBlock, ...]
 
 
-# On PostgreSQL the busy times are read with one hand-written query: this read runs on every
-# slot request, and building the equivalent ORM union cost more than running it (bench/README.md).
-BUSY_SQL = """
-SELECT clinician_id, EXTRACT(EPOCH FROM blocked_start)::float8, EXTRACT(EPOCH FROM blocked_end)::float8
-  FROM booking_appointment
- WHERE clinician_id = ANY(%(clinicians)s) AND status <> 'cancelled'
-   AND blocked_start < %(until)s AND blocked_end > %(since)s AND id <> %(ignore)s
-UNION ALL
-SELECT clinician_id, EXTRACT(EPOCH FROM start)::float8, EXTRACT(EPOCH FROM "end")::float8
-  FROM booking_timeoff
- WHERE clinician_id = ANY(%(clinicians)s) AND start < %(until)s AND "end" > %(since)s
+@dataclass(frozen=True)
+class TypeSchedule:
+    """One appointment type as staff set it up: its rules and who gives it when. Kept per process (see open_starts)."""
+
+    fingerprint: str
+    slug: str
+    active: bool
+    duration_minutes: int
+    rules: slots.SlotRules
+    clinicians: dict[int, ClinicianHours]
+
+
+@dataclass(frozen=True)
+class OpenStarts:
+    schedule: TypeSchedule
+    starts: list[tuple[int, int]]  # (start in microseconds since the epoch, clinician id), by start then name
+
+    def as_datetimes(self) -> list[tuple[datetime, int]]:
+        return [(slots.EPOCH + timedelta(microseconds=start), clinician) for start, clinician in self.starts]
+
+
+def open_starts(
+    *,
+    type_slug: str,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    clinician_id: int | None = None,
+    ignore_appointment_id: int | None = None,
+    rules: slots.SlotRules | None = None,
+) -> OpenStarts | None:
+    """The open starts of the type with this slug (None if there is none), on the engine's integer timeline.
+
+    `rules` overrides the type's own (a caller holding an AppointmentType uses the one it has).
+    """
+    schedule, busy = _schedule_and_busy(
+        type_slug, clinician_id, window_start - BUSY_MARGIN, window_end + BUSY_MARGIN, ignore_appointment_id
+    )
+    if schedule is None:
+        return None
+    rules = rules or schedule.rules
+    clinic_tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
+    since, until, at = slots.micros(window_start), slots.micros(window_end), slots.micros(now)
+    found = []
+    for clinician, hours in schedule.clinicians.items():
+        if clinician_id is not None and clinician != clinician_id:
+            continue
+        starts = slots.open_starts(
+            rules=rules,
+            clinic_tz=clinic_tz,
+            working_hours=hours.working_hours,
+            blocked=busy.get(clinician, ()),
+            window_start=since,
+            window_end=until,
+            now=at,
+        )
+        found.extend((start, hours.name, clinician) for start in starts)
+    found.sort()
+    return OpenStarts(schedule, [(start, clinician) for start, _name, clinician in found])
+
+
+# On PostgreSQL one hand-written query reads everything a slot request needs: it runs on every request, and the
+# ORM work of building three querysets cost more than running them (bench/README.md). The type's schedule (its
+# rules, its clinicians and their working hours) changes rarely, so each process keeps it and the query sends
+# only its md5 unless it differs from the one the process holds: a change made by staff is seen by the next
+# request in every process, with no invalidation to get wrong. Busy times and time off are read every time, as
+# microseconds since the epoch, in the same snapshot as the schedule.
+SLOTS_SQL = """
+WITH kind AS (
+    SELECT id, active, duration_minutes, step_minutes, buffer_before_minutes, buffer_after_minutes,
+           recovery_minutes, min_notice_hours, horizon_days
+      FROM booking_appointmenttype
+     WHERE slug = %(slug)s
+), hours AS (
+    SELECT hours.clinician_id, clinician.name, hours.weekday, hours.start, hours."end"
+      FROM kind
+      JOIN booking_clinician_appointment_types offered ON offered.appointmenttype_id = kind.id
+      JOIN booking_clinician clinician ON clinician.id = offered.clinician_id AND clinician.active
+      JOIN booking_workinghours hours ON hours.clinician_id = clinician.id
+), schedule AS MATERIALIZED (
+    SELECT json_build_object(
+        'kind', (SELECT row_to_json(kind) FROM kind),
+        'hours', (SELECT json_agg(json_build_array(clinician_id, name, weekday, start, "end")
+                                  ORDER BY clinician_id, weekday, start, "end") FROM hours)
+    )::text AS doc
+), wanted AS (
+    SELECT DISTINCT clinician_id FROM hours WHERE %(clinician)s::bigint IS NULL OR clinician_id = %(clinician)s
+), busy AS (
+    SELECT clinician_id, blocked_start AS start, blocked_end AS "end"
+      FROM booking_appointment
+     WHERE clinician_id IN (SELECT clinician_id FROM wanted) AND status <> 'cancelled'
+       AND blocked_start < %(until)s AND blocked_end > %(since)s AND id <> %(ignore)s
+    UNION ALL
+    SELECT clinician_id, start, "end"
+      FROM booking_timeoff
+     WHERE clinician_id IN (SELECT clinician_id FROM wanted) AND start < %(until)s AND "end" > %(since)s
+)
+SELECT fingerprint, CASE WHEN fingerprint = %(known)s THEN NULL ELSE doc END, (
+    SELECT json_object_agg(clinician_id, spans) FROM (
+        SELECT clinician_id, json_agg(json_build_array(
+            (EXTRACT(EPOCH FROM start) * 1000000)::bigint, (EXTRACT(EPOCH FROM "end") * 1000000)::bigint)) AS spans
+          FROM busy GROUP BY clinician_id
+    ) AS per_clinician
+)::text
+  FROM (SELECT md5(doc) AS fingerprint, doc FROM schedule) AS schedule
 """
+# Planning that query took as long as running it, so each database connection prepares it once (prepared
+# statements last as long as the connection, whatever happens to transactions).
+SLOTS_PARAMETERS = (
+    ("slug", "text"),
+    ("clinician", "bigint"),
+    ("since", "timestamptz"),
+    ("until", "timestamptz"),
+    ("ignore", "bigint"),
+    ("known", "text"),
+)
+_prepared_on = weakref.WeakSet()  # the psycopg2 connections where SLOTS_SQL is prepared
 
 
-def _busy(clinicians: list[int], since: datetime, until: datetime, ignore_appointment_id: int | None):
-    """(clinician id, start, end) of every active booking (with its buffers) and time off in the period."""
-    if connection.vendor == "postgresql":
-        params = {"clinicians": clinicians, "since": since, "until": until, "ignore": ignore_appointment_id or 0}
-        with connection.cursor() as cursor:
-            cursor.execute(BUSY_SQL, params)
-            from_epoch = datetime.fromtimestamp
-            return [(row[0], from_epoch(row[1], UTC), from_epoch(row[2], UTC)) for row in cursor.fetchall()]
+def _execute_prepared(cursor, params: dict) -> None:
+    raw = connection.connection
+    if raw not in _prepared_on:
+        body = SLOTS_SQL
+        for number, (name, _type) in enumerate(SLOTS_PARAMETERS, start=1):
+            body = body.replace(f"%({name})s", f"${number}")
+        types = ", ".join(kind for _name, kind in SLOTS_PARAMETERS)
+        cursor.execute(f"PREPARE booking_open_slots ({types}) AS {body}")
+        _prepared_on.add(raw)
+    placeholders = ", ".join(f"%({name})s" for name, _type in SLOTS_PARAMETERS)
+    cursor.execute(f"EXECUTE booking_open_slots ({placeholders})", params)  # noqa: S608 - placeholders only
+
+
+SCHEDULES_KEPT = 100  # types per process; there are a handful
+_schedules: dict[str, TypeSchedule] = {}
+
+
+def _schedule_and_busy(
+    type_slug: str, clinician_id: int | None, since: datetime, until: datetime, ignore_appointment_id: int | None
+) -> tuple[TypeSchedule | None, dict[int, list]]:
+    """The type's schedule, and the (start, end) in microseconds of each clinician's bookings (with their buffers)
+    and time off."""
+    if connection.vendor != "postgresql":
+        return _schedule_and_busy_orm(type_slug, clinician_id, since, until, ignore_appointment_id)
+    known = _schedules.get(type_slug)
+    params = {
+        "slug": type_slug,
+        "clinician": clinician_id,
+        "since": since,
+        "until": until,
+        "ignore": ignore_appointment_id or 0,
+        "known": known.fingerprint if known else "",
+    }
+    with connection.cursor() as cursor:
+        _execute_prepared(cursor, params)
+        fingerprint, doc, busy = cursor.fetchone()
+    if doc is not None:
+        document = json.loads(doc)
+        if document["kind"] is None:
+            return None, {}
+        hours = (
+            (clinician, name, weekday, time.fromisoformat(start), time.fromisoformat(end))
+            for clinician, name, weekday, start, end in document["hours"] or ()
+        )
+        known = _schedule(fingerprint, type_slug, document["kind"], hours)
+        if len(_schedules) >= SCHEDULES_KEPT:
+            _schedules.clear()
+        _schedules[type_slug] = known
+    return known, {int(clinician): spans for clinician, spans in json.loads(busy or "{}").items()}
+
+
+def _schedule(fingerprint: str, slug: str, kind: dict, hours) -> TypeSchedule:
+    """A TypeSchedule from the type's row and rows of (clinician id, name, weekday, start, end) of working hours."""
+    blocks, names = defaultdict(list), {}
+    for clinician, name, weekday, start, end in hours:
+        blocks[clinician].append(slots.WorkingBlock(weekday, start, end))
+        names[clinician] = name
+    return TypeSchedule(
+        fingerprint=fingerprint,
+        slug=slug,
+        active=kind["active"],
+        duration_minutes=kind["duration_minutes"],
+        rules=slot_rules(AppointmentType(**kind)),
+        clinicians={clinician: ClinicianHours(names[clinician], tuple(blocks[clinician])) for clinician in blocks},
+    )
+
+
+def _schedule_and_busy_orm(
+    type_slug: str, clinician_id: int | None, since: datetime, until: datetime, ignore_appointment_id: int | None
+) -> tuple[TypeSchedule | None, dict[int, list]]:
+    """The same read through the ORM, uncached, for SQLite (development)."""
+    kind = AppointmentType.objects.filter(slug=type_slug).values().first()
+    if kind is None:
+        return None, {}
+    hours = (
+        WorkingHours.objects.filter(clinician__active=True, clinician__appointment_types=kind["id"])
+        .values_list("clinician_id", "clinician__name", "weekday", "start", "end")
+        .order_by()
+    )
+    schedule = _schedule("", type_slug, kind, hours)
+    wanted = [clinician for clinician in schedule.clinicians if clinician_id in (None, clinician)]
     appointments = (
         Appointment.objects.active()
-        .filter(clinician_id__in=clinicians, blocked_start__lt=until, blocked_end__gt=since)
+        .filter(clinician_id__in=wanted, blocked_start__lt=until, blocked_end__gt=since)
         .exclude(pk=ignore_appointment_id)
         .values_list("clinician_id", "blocked_start", "blocked_end")
         .order_by()
     )
     time_off = (
-        TimeOff.objects.filter(clinician_id__in=clinicians, start__lt=until, end__gt=since)
+        TimeOff.objects.filter(clinician_id__in=wanted, start__lt=until, end__gt=since)
         .values_list("clinician_id", "start", "end")
         .order_by()
     )
-    return list(appointments.union(time_off, all=True))
+    busy = defaultdict(list)
+    for clinician, start, end in appointments.union(time_off, all=True):
+        busy[clinician].append((slots.micros(start), slots.micros(end)))
+    return schedule, busy

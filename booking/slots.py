@@ -12,9 +12,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 ONE_DAY = timedelta(days=1)
+ONE_MICROSECOND = timedelta(microseconds=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -68,44 +71,105 @@ def open_slots(
     block's end, window_start <= s < window_end, now + min_notice <= s <= now + horizon, and padded(s) overlaps
     nothing in `busy` (already padded by the caller) or `time_off`. Intervals are half-open: touching is not overlap.
     """
-    _check_rules(rules)
-    window_start = _utc(window_start, "window_start")
-    window_end = _utc(window_end, "window_end")
-    now = _utc(now, "now")
-    blocks_by_weekday = _blocks_by_weekday(working_hours)
-    blocked_starts, blocked_ends = _merged(list(busy) + list(time_off))
+    blocked = [
+        (micros(_utc(interval.start, "interval start")), micros(_utc(interval.end, "interval end")))
+        for interval in (*busy, *time_off)
+    ]
+    starts = open_starts(
+        rules=rules,
+        clinic_tz=clinic_tz,
+        working_hours=working_hours,
+        blocked=blocked,
+        window_start=micros(_utc(window_start, "window_start")),
+        window_end=micros(_utc(window_end, "window_end")),
+        now=micros(_utc(now, "now")),
+    )
+    return [EPOCH + timedelta(microseconds=start) for start in starts]
 
-    earliest = max(window_start, now + rules.min_notice)
-    latest = now + rules.horizon  # inclusive, unlike window_end
-    if earliest >= window_end or earliest > latest:
+
+def micros(moment: datetime) -> int:
+    """An aware datetime as whole microseconds since the Unix epoch: the timeline open_starts() works on."""
+    return (moment - EPOCH) // ONE_MICROSECOND
+
+
+def open_starts(
+    *,
+    rules: SlotRules,
+    clinic_tz: ZoneInfo,
+    working_hours: Iterable[WorkingBlock],
+    blocked: Iterable[tuple[int, int]],
+    window_start: int,
+    window_end: int,
+    now: int,
+) -> list[int]:
+    """open_slots() on plain numbers: every instant is microseconds since the Unix epoch (see micros()), `blocked`
+    holds the (start, end) of busy times and time off alike, and the result is the sorted open starts.
+
+    Each blocker [b, e) rules out the starts s in the open interval (b - tail, e + lead), where lead is the buffer
+    before and tail the rest of the padded appointment; the walk goes through the free gaps between those and
+    takes every grid point in each, instead of testing candidates one by one.
+    """
+    _check_rules(rules)
+    blocks_by_weekday = _blocks_by_weekday(working_hours)
+    lead = rules.buffer_before // ONE_MICROSECOND
+    in_hours = (rules.duration + rules.recovery) // ONE_MICROSECOND  # must fit in working hours; buffers need not
+    tail = in_hours + rules.buffer_after // ONE_MICROSECOND
+    step = rules.step // ONE_MICROSECOND
+    gap_starts, gap_ends = _ruled_out(blocked, lead, tail)
+
+    earliest = max(window_start, now + rules.min_notice // ONE_MICROSECOND)
+    latest = min(window_end - 1, now + rules.horizon // ONE_MICROSECOND)  # both inclusive
+    if earliest > latest:
         return []
 
-    in_hours = rules.duration + rules.recovery  # must fit in working hours; the buffers need not
-    lead = rules.buffer_before
-    tail = in_hours + rules.buffer_after
-    step = rules.step
-    found: set[datetime] = set()
-
+    found: list[int] = []
     # A block's instants can fall on the next local date (a start inside a spring-forward gap), hence the margins.
-    day = earliest.astimezone(clinic_tz).date() - ONE_DAY
-    last_day = min(window_end, latest).astimezone(clinic_tz).date() + ONE_DAY
+    day = _local_date(earliest, clinic_tz) - ONE_DAY
+    last_day = _local_date(latest, clinic_tz) + ONE_DAY
     while day <= last_day:
-        for block_start, block_end in _block_instants(day, blocks_by_weekday[day.weekday()], clinic_tz):
-            last_fit = block_end - in_hours
-            k = 0 if earliest <= block_start else _ceil_div(earliest - block_start, step)
-            start = block_start + k * step
-            while start <= last_fit and start < window_end and start <= latest:
-                # The first merged blocker ending after the padded start is the only one that can overlap it.
-                i = bisect_right(blocked_ends, start - lead)
-                if i < len(blocked_ends) and blocked_starts[i] < start + tail:
-                    # Jump to the first grid point whose padded start is at or after the blocker's end.
-                    k = max(k + 1, _ceil_div(blocked_ends[i] + lead - block_start, step))
+        for block in blocks_by_weekday.get(day.weekday(), ()):
+            block_start = _wall_to_micros(day, block.start, clinic_tz)
+            low = max(block_start, earliest)
+            high = min(_wall_to_micros(day, block.end, clinic_tz) - in_hours, latest)
+            i = bisect_right(gap_ends, low)  # the first ruled-out interval that can contain `low` or follow it
+            while low <= high:
+                if i < len(gap_ends) and gap_starts[i] < high:
+                    if gap_starts[i] < low:  # `low` is ruled out: resume where that interval ends (itself open)
+                        low = gap_ends[i]
+                    else:
+                        _add_grid(found, block_start, step, low, gap_starts[i])
+                        low = gap_ends[i]
+                    i += 1
                 else:
-                    found.add(start)
-                    k += 1
-                start = block_start + k * step
+                    _add_grid(found, block_start, step, low, high)
+                    break
         day += ONE_DAY
-    return sorted(found)
+    # Overlapping blocks can give a start twice; blocks are not sorted within a day.
+    return sorted(set(found))
+
+
+def _add_grid(found: list[int], origin: int, step: int, low: int, high: int) -> None:
+    """Append the points origin + k * step (k >= 0) in [low, high], both ends included; low >= origin."""
+    first = origin - (origin - low) // step * step  # the first grid point >= low
+    if first <= high:
+        found.extend(range(first, high + 1, step))
+
+
+def _ruled_out(blocked: Iterable[tuple[int, int]], lead: int, tail: int) -> tuple[list[int], list[int]]:
+    """Starts and ends of the open intervals of starts that the blockers rule out, sorted, ends increasing."""
+    starts, ends = _merged(blocked)
+    return [start - tail for start in starts], [end + lead for end in ends]
+
+
+def _local_date(moment: int, clinic_tz: ZoneInfo) -> date:
+    return (EPOCH + timedelta(microseconds=moment)).astimezone(clinic_tz).date()
+
+
+@lru_cache(maxsize=4096)
+def _wall_to_micros(day: date, wall: time, clinic_tz: ZoneInfo) -> int:
+    """The real instant of a wall-clock time on a day; fold=0 maps a wall time skipped by DST past the gap and an
+    ambiguous one to its first occurrence. Cached: the same few block edges recur on every request."""
+    return micros(datetime.combine(day, wall, tzinfo=clinic_tz))
 
 
 def _utc(moment: datetime, what: str) -> datetime:
@@ -137,37 +201,18 @@ def _blocks_by_weekday(working_hours: Iterable[WorkingBlock]) -> dict[int, list[
     return by_weekday
 
 
-def _block_instants(day: date, blocks: list[WorkingBlock], clinic_tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
-    """The real start and end of each block on `day`; fold=0 maps a wall time skipped by DST past the gap and an
-    ambiguous one to its first occurrence."""
-    return [
-        (
-            datetime.combine(day, block.start, tzinfo=clinic_tz).astimezone(UTC),
-            datetime.combine(day, block.end, tzinfo=clinic_tz).astimezone(UTC),
-        )
-        for block in blocks
-    ]
-
-
-def _merged(intervals: list[Interval]) -> tuple[list[datetime], list[datetime]]:
+def _merged(intervals: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
     """Starts and ends of the union of `intervals` as sorted, disjoint spans (touching spans joined)."""
-    spans = []
-    for interval in intervals:
-        start, end = _utc(interval.start, "interval start"), _utc(interval.end, "interval end")
-        if end <= start:
-            raise ValueError(f"an interval must end after it starts, got {interval.start}–{interval.end}")
-        spans.append((start, end))
-    spans.sort()
-    starts: list[datetime] = []
-    ends: list[datetime] = []
+    spans = sorted(intervals)
+    starts: list[int] = []
+    ends: list[int] = []
     for start, end in spans:
+        if end <= start:
+            raise ValueError(f"an interval must end after it starts, got {start}–{end} (microseconds)")
         if ends and start <= ends[-1]:
-            ends[-1] = max(ends[-1], end)
+            if end > ends[-1]:
+                ends[-1] = end
         else:
             starts.append(start)
             ends.append(end)
     return starts, ends
-
-
-def _ceil_div(span: timedelta, step: timedelta) -> int:
-    return -(-span // step)

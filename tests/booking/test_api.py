@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from booking.models import Appointment, AppointmentType, Patient
+from booking.models import Appointment, AppointmentType, Clinician, Patient, TimeOff, WorkingHours
 from booking.services import PatientDetails, appointment_book
 from tests.booking.conftest import clinic_time
 from tests.factories import ClinicianFactory
@@ -79,7 +79,9 @@ def many_appointments(clinician, count: int) -> None:
 def test_query_count_does_not_grow_with_bookings(client, django_assert_num_queries, count):
     many_appointments(ClinicianFactory(), count)
     ClinicianFactory()
-    with django_assert_num_queries(3):  # the type, the working hours, the busy times
+    get(client, days="7")  # the first request on a database connection also prepares the query
+    # One query on PostgreSQL: the type's schedule (only its md5 once this process holds it) and the busy times.
+    with django_assert_num_queries(1):
         response = get(client, days="7")
     assert response.status_code == 200
     assert response.json()["slots"]
@@ -127,3 +129,63 @@ def test_slots_of_one_clinician(client):
     data = get(client, clinician=str(wanted.pk)).json()
     assert data["slots"] and {slot["clinician"]["name"] for slot in data["slots"]} == {"Dr. B"}
     assert get(client, clinician="abc").status_code == 400
+
+
+# Each process keeps a type's schedule; the query checks it against the database's on every request, so
+# an edit by staff (here made behind the ORM's back, as another process would) shows at once.
+
+
+def starts(client, **params) -> list[str]:
+    return [slot["start"][11:16] for slot in get(client, **params).json()["slots"]]
+
+
+@pytest.fixture
+def warm(client):
+    """One clinician, working 9–12 and 13–17, whose schedule this process already holds."""
+    clinician = ClinicianFactory(name="Dr. A")
+    assert starts(client)[0] == "09:00"
+    return clinician
+
+
+def test_changed_working_hours_show_at_once_in_one_query(client, warm, django_assert_num_queries):
+    WorkingHours.objects.filter(clinician=warm, start__hour=9).update(start="10:00")
+    with django_assert_num_queries(1):
+        assert starts(client)[0] == "10:00"
+    WorkingHours.objects.filter(clinician=warm).delete()
+    assert starts(client) == []
+
+
+def test_a_clinician_who_stops_offering_the_type_or_taking_bookings_shows_at_once(client, warm):
+    Clinician.objects.filter(pk=warm.pk).update(name="Dr. Renamed")
+    assert get(client).json()["slots"][0]["clinician"]["name"] == "Dr. Renamed"
+    Clinician.objects.filter(pk=warm.pk).update(active=False)
+    assert starts(client) == []
+    Clinician.objects.filter(pk=warm.pk).update(active=True)
+    warm.appointment_types.clear()
+    assert starts(client) == []
+
+
+def test_changed_type_rules_show_at_once(client, warm):
+    AppointmentType.objects.filter(slug="consultation").update(step_minutes=60, buffer_after_minutes=0)
+    assert starts(client) == ["09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00"]
+    assert get(client).json()["duration_minutes"] == 45
+    AppointmentType.objects.filter(slug="consultation").update(active=False)
+    assert get(client).status_code == 400
+
+
+def test_time_off_hides_its_slots_at_once(client, warm):
+    TimeOff.objects.create(clinician=warm, start=clinic_time(8, 9), end=clinic_time(8, 13))
+    assert starts(client)[0] == "13:00"
+
+
+def test_a_bad_parameter_and_an_unknown_type_name_the_type_first(client):
+    assert get(client, type="nope", tz="Mars/Olympus_Mons").json()["error"].startswith("Unknown appointment type")
+    assert get(client, tz="Mars/Olympus_Mons").json()["error"].startswith("tz must be")
+
+
+def test_a_public_read_sets_no_cookie_and_leaves_the_session_alone(client):
+    ClinicianFactory()
+    response = get(client)
+    assert response.status_code == 200
+    assert not response.cookies
+    assert "Cookie" not in response.get("Vary", "")

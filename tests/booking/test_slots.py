@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from booking.slots import Interval, SlotRules, WorkingBlock, open_slots, padded
+from booking.slots import Interval, SlotRules, WorkingBlock, micros, open_slots, open_starts, padded
 
 NY = ZoneInfo("America/New_York")
 SYDNEY = ZoneInfo("Australia/Sydney")
@@ -639,15 +639,15 @@ def test_an_appointment_booked_from_the_slots_makes_its_slot_busy():
 # Random schedules against a slow, obvious reading of the rules
 
 
-def slow_open_slots(rules, blocks, blockers, window_start, window_end, now, days):
+def slow_open_slots(rules, blocks, blockers, window_start, window_end, now, days, tz=NY):
     """Every candidate of every block of every day, checked against every blocker: O(candidates × blockers)."""
     found = set()
     for day in days:
         for working in blocks:
             if working.weekday != day.weekday():
                 continue
-            start = datetime.combine(day, working.start, tzinfo=NY).astimezone(UTC)
-            end = datetime.combine(day, working.end, tzinfo=NY).astimezone(UTC)
+            start = datetime.combine(day, working.start, tzinfo=tz).astimezone(UTC)
+            end = datetime.combine(day, working.end, tzinfo=tz).astimezone(UTC)
             candidate = start
             while candidate + rules.duration + rules.recovery <= end:
                 held_from = candidate - rules.buffer_before
@@ -735,3 +735,65 @@ def test_matches_a_slow_obvious_reading_of_the_rules(
         )
         == expected
     )
+
+
+# The integer timeline the selectors use: microseconds since the epoch, any zone, blockers off the minute grid
+
+SYDNEY_FIRST_DAY = date(2026, 4, 2)  # a Thursday; the schedules span Sydney's end of daylight saving (Sunday 5th)
+SYDNEY_EPOCH = datetime.combine(SYDNEY_FIRST_DAY, time(0), tzinfo=SYDNEY).astimezone(UTC)
+SYDNEY_DAYS = [SYDNEY_FIRST_DAY + timedelta(days=n) for n in range(-2, 11)]
+ODD_INTERVALS = st.builds(
+    lambda start, length: Interval(
+        SYDNEY_EPOCH + timedelta(microseconds=start), SYDNEY_EPOCH + timedelta(microseconds=start + length)
+    ),
+    st.integers(min_value=-24 * 3600 * 10**6, max_value=9 * 24 * 3600 * 10**6),
+    st.one_of(
+        st.integers(min_value=1, max_value=3 * 3600 * 10**6), st.sampled_from([5, 30, 60]).map(lambda m: m * 60 * 10**6)
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(
+    rules=RULES,
+    blocks=st.lists(BLOCKS, min_size=1, max_size=10),
+    blocked=st.lists(ODD_INTERVALS, max_size=30),
+    window_start=five_minute_steps(-24 * 12, 24 * 12).map(lambda m: SYDNEY_EPOCH + minutes(m)),
+    window_length=WINDOW_LENGTHS,
+    now_before_window=st.integers(min_value=-12 * 3600 * 10**6, max_value=2 * 24 * 3600 * 10**6),
+)
+def test_the_integer_engine_matches_the_slow_reading_in_sydney(
+    rules, blocks, blocked, window_start, window_length, now_before_window
+):
+    window_end = window_start + window_length
+    now = window_start - timedelta(microseconds=now_before_window)
+    expected = slow_open_slots(rules, blocks, blocked, window_start, window_end, now, SYDNEY_DAYS, tz=SYDNEY)
+    found = open_starts(
+        rules=rules,
+        clinic_tz=SYDNEY,
+        working_hours=blocks,
+        blocked=[(micros(interval.start), micros(interval.end)) for interval in blocked],
+        window_start=micros(window_start),
+        window_end=micros(window_end),
+        now=micros(now),
+    )
+    assert found == [micros(slot) for slot in expected]
+
+
+def test_micros_counts_real_microseconds_from_the_epoch_in_any_zone():
+    assert micros(datetime(1970, 1, 1, tzinfo=UTC)) == 0
+    assert micros(at(SPRING_FORWARD_NY, "03:00")) - micros(at(SPRING_FORWARD_NY, "01:30")) == 30 * 60 * 10**6
+    assert micros(datetime(2026, 6, 10, 13, 0, 0, 7, tzinfo=UTC)) == 1781096400 * 10**6 + 7
+
+
+def test_open_starts_refuses_an_empty_blocker():
+    with pytest.raises(ValueError):
+        open_starts(
+            rules=HALF_HOURLY,
+            clinic_tz=NY,
+            working_hours=[block(WEDNESDAY, "09:00", "12:00")],
+            blocked=[(5, 5)],
+            window_start=micros(at(WEDNESDAY, "00:00")),
+            window_end=micros(at(WEDNESDAY, "23:00")),
+            now=micros(at(WEDNESDAY, "08:00")),
+        )
