@@ -84,6 +84,8 @@ def reminder_email(reminder: Reminder) -> EmailMultiAlternatives:
         subject = _day_before_subject(start)
     elif reminder.kind == ReminderKind.FOLLOW_UP:
         subject = _("How are you doing today?")
+    elif reminder.kind == ReminderKind.CANCELLATION:
+        subject = _("Your appointment is cancelled")
     else:
         raise ValueError(f"no e-mail for reminder kind {reminder.kind!r}")
     return _email(subject=subject, template=f"reminder_{reminder.kind}", context=context, to=appointment.patient.email)
@@ -109,6 +111,10 @@ def _visit_context(appointment: Appointment) -> dict:
         "ride_url": site_url("booking:ride", appointment.token),
         "manage_url": site_url("booking:manage", appointment.token),
         "booking_url": site_url("booking:start", query={"patient": appointment.patient.booking_token}),
+        # Booking again after a cancel: a consultation needs the screening it was booked from.
+        "rebook_url": site_url("booking:start", query={"screening": appointment.screening.token})
+        if appointment.screening_id
+        else site_url("booking:start", query={"patient": appointment.patient.booking_token}),
         "change_hours": kind.cancellation_cutoff_hours,
         "clinic": _clinic(),
     }

@@ -183,6 +183,7 @@ class ReminderKind(models.TextChoices):
     PREPARATION = "preparation", _("Preparation (fasting, medicines, ride home)")
     DAY_BEFORE = "day_before", _("Day before")
     FOLLOW_UP = "follow_up", _("Follow-up check-in")
+    CANCELLATION = "cancellation", _("Cancellation notice")
 
 
 class ReminderRule(models.Model):

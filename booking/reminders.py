@@ -11,8 +11,9 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 CONFIRMATION, PREPARATION, DAY_BEFORE, FOLLOW_UP = "confirmation", "preparation", "day_before", "follow_up"
+CANCELLATION = "cancellation"  # not a rule: sent whenever a visit still ahead is cancelled
 # Sent before the visit: pointless, even misleading, once it has started.
-BEFORE_VISIT = frozenset({CONFIRMATION, PREPARATION, DAY_BEFORE})
+BEFORE_VISIT = frozenset({CONFIRMATION, PREPARATION, DAY_BEFORE, CANCELLATION})
 # A check-in more than this late (the clinic's mail was down for days) would read oddly: dropped.
 FOLLOW_UP_STALE_AFTER = timedelta(days=2)
 
@@ -43,6 +44,15 @@ def due_at(*, rule: Rule, start: datetime, time_zone: str, now: datetime) -> dat
     if due >= now:
         return due
     return now if still_useful(kind=rule.kind, start=start, due=due, now=now) else None
+
+
+def wanted_for(*, kind: str, status: str) -> bool:
+    """Whether a reminder of this kind has a reason to exist for a visit in this status."""
+    if kind == CANCELLATION:
+        return status == "cancelled"
+    if status in ("cancelled", "no_show"):
+        return False
+    return status == "confirmed" or kind not in BEFORE_VISIT  # completed: the follow-up only
 
 
 def still_useful(*, kind: str, start: datetime, due: datetime, now: datetime) -> bool:

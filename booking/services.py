@@ -253,9 +253,12 @@ def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
     changed the visit, so the two never disagree."""
     rows = {row.kind: row for row in Reminder.objects.select_for_update().filter(appointment=appointment)}
     wanted = {}
-    if appointment.status in (Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED):
+    if reminders.wanted_for(kind=reminders.CANCELLATION, status=appointment.status):
+        if now < appointment.start:
+            wanted[reminders.CANCELLATION] = now
+    else:
         for rule in appointment.appointment_type.reminder_rules.all():
-            if appointment.status == Appointment.Status.COMPLETED and rule.kind in reminders.BEFORE_VISIT:
+            if not reminders.wanted_for(kind=rule.kind, status=appointment.status):
                 continue
             rule = reminders.Rule(rule.kind, rule.offset_minutes, rule.at_local_time)
             due = reminders.due_at(rule=rule, start=appointment.start, time_zone=appointment.time_zone, now=now)
@@ -266,7 +269,8 @@ def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
         row = rows.pop(kind, None)
         if row is None:
             row = Reminder.objects.create(appointment=appointment, kind=kind, due_at=due, for_start=appointment.start)
-        elif row.for_start != appointment.start:  # the visit moved: everything again, for the new time
+        elif row.for_start != appointment.start or row.status == Reminder.Status.CANCELLED:
+            # The visit moved (everything again, for the new time) or was reinstated after a cancel.
             _reopen(row, due=due, for_start=appointment.start)
         elif row.status == Reminder.Status.PENDING and row.due_at != due:  # a rule was edited
             row.due_at = due
@@ -275,7 +279,7 @@ def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
             continue
         if due <= now:
             send_now.append(row.pk)
-    for row in rows.values():  # the visit was cancelled, or a rule removed
+    for row in rows.values():  # the visit was cancelled (or reinstated), or a rule removed
         if row.status in OPEN_STATUSES:
             row.status, row.claim, row.lease_until = Reminder.Status.CANCELLED, "", None
             row.save(update_fields=["status", "claim", "lease_until", "updated_at"])
@@ -355,7 +359,7 @@ def reminder_send(*, reminder_id: int) -> str:
     ).get(pk=reminder_id)
     mine = Reminder.objects.filter(pk=reminder_id, claim=claim)
     appointment = reminder.appointment
-    if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW) or not reminders.still_useful(
+    if not reminders.wanted_for(kind=reminder.kind, status=appointment.status) or not reminders.still_useful(
         kind=reminder.kind, start=appointment.start, due=reminder.due_at, now=now
     ):
         mine.update(status=Reminder.Status.CANCELLED, lease_until=None, last_error=_("No longer needed when due."))

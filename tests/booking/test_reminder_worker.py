@@ -141,11 +141,18 @@ def test_cancelled_and_moved_visits_get_no_stale_reminder_from_messages_already_
         wait_until_settled(30)
         time.sleep(0.5)
     recipients = [message.recipient for message in sink.messages]
-    assert sorted(recipients) == sorted([kept.patient.email] * 2 + [moved.patient.email])
+    assert sorted(recipients) == sorted([kept.patient.email] * 2 + [moved.patient.email, cancelled.patient.email])
+    assert [m.subject for m in sink.messages if m.recipient == cancelled.patient.email] == [
+        "Your appointment is cancelled"
+    ]
     # The moved visit: a confirmation of the new time at once; its day-before reminder waits for the new day.
     assert [m.subject for m in sink.messages if m.recipient == moved.patient.email] == ["Your appointment is confirmed"]
     assert moved.reminders.get(kind="day_before").status == "pending"
-    assert set(cancelled.reminders.values_list("status", flat=True)) == {"cancelled"}
+    assert dict(cancelled.reminders.values_list("kind", "status")) == {
+        "confirmation": "cancelled",
+        "day_before": "cancelled",
+        "cancellation": "sent",
+    }
 
 
 def worker_process(database: str, sink_port: int, name: str) -> subprocess.Popen:

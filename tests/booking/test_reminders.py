@@ -179,13 +179,34 @@ class TestRowsFollowTheVisit:
         }
         assert len(mail.outbox) == 2 and "Saturday, December 12, 2026" in mail.outbox[1].body
 
-    def test_a_cancelled_visit_has_no_reminder_left_to_send(self, celery_eager):
+    def test_a_cancelled_visit_gets_a_cancellation_notice_and_no_other_reminder(self, celery_eager):
         visit = book("iv-infusion", datetime(2026, 12, 10, 14, 30, tzinfo=CLINIC))
         services.appointment_cancel(appointment=visit)
-        assert {status for _due, status in rows(visit).values()} == {"sent", "cancelled"}
+        assert {kind: status for kind, (_due, status) in rows(visit).items()} == {
+            "confirmation": "sent",
+            "cancellation": "sent",
+            "preparation": "cancelled",
+            "day_before": "cancelled",
+            "follow_up": "cancelled",
+        }
         with time_machine.travel(datetime(2026, 12, 12, tzinfo=CLINIC), tick=False):
             assert services.reminders_dispatch() == 0
-        assert len(mail.outbox) == 1  # the confirmation only
+        assert [m.subject for m in mail.outbox] == ["Your appointment is confirmed", "Your appointment is cancelled"]
+        assert "Thursday, December 10, 2026 at 2:30 PM" in mail.outbox[1].body
+
+    def test_a_visit_staff_reinstate_gets_its_reminders_back(self, celery_eager):
+        visit = book("iv-infusion", datetime(2026, 12, 10, 14, 30, tzinfo=CLINIC))
+        services.appointment_cancel(appointment=visit)
+        visit = Appointment.objects.get(pk=visit.pk)
+        visit.status = Appointment.Status.CONFIRMED
+        services.appointment_staff_save(appointment=visit)
+        assert {kind: status for kind, (_due, status) in rows(visit).items()} == {
+            "confirmation": "sent",  # the same time: no new confirmation
+            "cancellation": "sent",
+            "preparation": "pending",
+            "day_before": "pending",
+            "follow_up": "pending",
+        }
 
     def test_an_edited_rule_applies_to_reminders_not_yet_sent(self, celery_eager):
         visit = book("consultation", datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC))
