@@ -224,3 +224,5 @@ def test_query_budgets_of_the_booking_pages(client, frozen_now, django_assert_ma
         assert client.get(f"/appointments/{appointment.token}/").status_code == 200
     with django_assert_max_num_queries(3):  # the appointment, then the slots: working hours and busy times
         assert client.get(f"/appointments/{appointment.token}/reschedule/").status_code == 200
+    with django_assert_max_num_queries(1):  # the appointment, with its type
+        assert client.get(f"/appointments/{appointment.token}/ride/").status_code == 200
