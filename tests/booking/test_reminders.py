@@ -254,21 +254,45 @@ def send_due(now: datetime) -> list[str]:
     return [message.subject for message in mail.outbox[before:]]
 
 
+def clinic(*args) -> datetime:
+    return datetime(*args, tzinfo=CLINIC)
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("celery_eager")
-def test_each_kind_goes_out_at_its_moment_across_the_fall_back_night():
-    """An IV infusion on Monday 2 November 2026 at 9 AM, clocks back on Sunday 1 November."""
-    start = datetime(2026, 11, 2, 9, 0, tzinfo=CLINIC)
-    with time_machine.travel(datetime(2026, 10, 20, 12, 0, tzinfo=CLINIC), tick=False):
+@pytest.mark.parametrize(
+    ("start", "moments", "hours_between"),
+    [
+        pytest.param(  # clocks back on Sunday 1 November: Saturday 9 AM EDT to Sunday 9 AM EST is 25 hours
+            clinic(2026, 11, 2, 9),
+            {
+                "preparation": clinic(2026, 10, 31, 9),
+                "day_before": clinic(2026, 11, 1, 9),
+                "follow_up": clinic(2026, 11, 3, 10),
+            },
+            25,
+            id="fall-back",
+        ),
+        pytest.param(  # clocks forward on Sunday 8 March: Saturday 9 AM EST to Sunday 9 AM EDT is 23 hours
+            clinic(2026, 3, 9, 9),
+            {
+                "preparation": clinic(2026, 3, 7, 9),
+                "day_before": clinic(2026, 3, 8, 9),
+                "follow_up": clinic(2026, 3, 10, 10),
+            },
+            23,
+            id="spring-forward",
+        ),
+    ],
+)
+def test_each_kind_goes_out_at_its_moment_across_a_clock_change(start, moments, hours_between):
+    """An IV infusion on the Monday after a clock change, at 9 AM: each reminder at its clock time."""
+    with time_machine.travel(start - timedelta(days=14), tick=False):
         visit = book("iv-infusion", start)
     mail.outbox.clear()
-    moments = {
-        "preparation": datetime(2026, 10, 31, 9, 0, tzinfo=CLINIC),  # Saturday, still EDT
-        "day_before": datetime(2026, 11, 1, 9, 0, tzinfo=CLINIC),  # Sunday, now EST
-        "follow_up": datetime(2026, 11, 3, 10, 0, tzinfo=CLINIC),
-    }
-    # Same clock time a day apart, 25 real hours apart (Python subtracts same-zone times by the clock).
-    assert moments["day_before"].astimezone(UTC) - moments["preparation"].astimezone(UTC) == timedelta(hours=25)
+    # Same clock time a day apart (Python subtracts same-zone times by the clock; UTC tells real hours).
+    between = moments["day_before"].astimezone(UTC) - moments["preparation"].astimezone(UTC)
+    assert between == timedelta(hours=hours_between)
     sent = {}
     for kind, moment in moments.items():
         assert send_due(moment - timedelta(seconds=1)) == [], f"{kind} went out early"
