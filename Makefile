@@ -11,7 +11,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --build-co
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/telemed
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint services clean bench-education bench-slots
+.PHONY: run test lint services clean bench-education bench-slots bench-reminders
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ bench-education: $(VENV)/.dev-installed services
 bench-slots: $(VENV)/.dev-installed services
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	cd bench && ../$(BIN)/python slots_api.py
+
+## make bench-reminders: 10,000 due reminders through a real worker, Redis and SMTP (figures in bench/README.md).
+bench-reminders: $(VENV)/.dev-installed services
+	cd bench && ../$(BIN)/python reminders.py
 
 clean:
 	rm -rf $(VENV) staticfiles var db.sqlite3*

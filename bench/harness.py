@@ -19,27 +19,28 @@ BENCH_DATABASE = "telemed_bench"
 SECRET = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG"
 
 
-def production_env(static_root: str) -> dict[str, str]:
+def production_env(static_root: str, *, database: str = BENCH_DATABASE, redis_db: int = 13) -> dict[str, str]:
+    """The environment of a production deployment, on a benchmark's own database and Redis db."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DEBUG": "0",
         "SECRET_KEY": SECRET,
         "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{BENCH_DATABASE}"),
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
         "STATIC_ROOT": static_root,
         "LOG_LEVEL": "WARNING",
     }
 
 
-def ensure_database() -> None:
+def ensure_database(name: str = BENCH_DATABASE) -> None:
     connection = psycopg2.connect(dbname="postgres", user="postgres", host="127.0.0.1", port=5432)
     connection.autocommit = True
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE])
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if cursor.fetchone() is None:
-            cursor.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+            cursor.execute(f"CREATE DATABASE {name}")
     connection.close()
 
 

@@ -1,5 +1,6 @@
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.utils import timezone
@@ -15,7 +16,13 @@ from booking.models import (
     TimeOff,
     WorkingHours,
 )
-from booking.services import appointment_staff_save, patients_approve_for_treatment, reminders_resend
+from booking.services import (
+    appointment_staff_save,
+    patients_approve_for_treatment,
+    reminder_rules_apply,
+    reminders_resend,
+    visit_times,
+)
 
 
 def clinic_time(value) -> str:
@@ -55,6 +62,11 @@ class AppointmentTypeAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ReminderRuleInline]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change:  # visits already booked follow the edited rules (and durations)
+            reminder_rules_apply(appointment_type=form.instance)
+
 
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
@@ -71,6 +83,50 @@ class PatientAdmin(admin.ModelAdmin):
             _("%(count)d patient(s) approved and e-mailed a booking link.") % {"count": count},
             messages.SUCCESS,
         )
+
+
+class AppointmentAdminForm(forms.ModelForm):
+    """Staff edits, checked before saving: a real time zone, and no overlap with another visit."""
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "patient",
+            "clinician",
+            "appointment_type",
+            "start",
+            "status",
+            "time_zone",
+            "screening",
+            "cancel_reason",
+        ]
+
+    def clean_time_zone(self):
+        name = self.cleaned_data["time_zone"]
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise forms.ValidationError(_("Not a time zone: use a name such as America/New_York.")) from None
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, start, clinician = (cleaned.get(f) for f in ("appointment_type", "start", "clinician"))
+        status = cleaned.get("status")
+        if kind and start and clinician and status != Appointment.Status.CANCELLED:
+            _end, held_from, held_until = visit_times(kind, start)
+            clash = (
+                Appointment.objects.active()
+                .filter(clinician=clinician, blocked_start__lt=held_until, blocked_end__gt=held_from)
+                .exclude(pk=self.instance.pk)
+                .first()
+            )
+            if clash:
+                raise forms.ValidationError(
+                    _("This overlaps %(other)s of the same clinician (including buffers and recovery).")
+                    % {"other": clash}
+                )
+        return cleaned
 
 
 class ReminderInline(admin.TabularInline):
@@ -105,11 +161,14 @@ class ReminderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # rows change only through the services, never by a form saving a stale copy
+
     @admin.display(description=_("due (clinic time)"), ordering="due_at")
     def due(self, obj):
         return clinic_time(obj.due_at)
 
-    @admin.action(description=_("Send the selected reminders again now"))
+    @admin.action(description=_("Send the selected reminders again now"), permissions=["view"])
     def resend(self, request, queryset):
         count = reminders_resend(reminder_ids=list(queryset.values_list("pk", flat=True)))
         skipped = queryset.count() - count
@@ -144,8 +203,10 @@ class AppointmentAdmin(admin.ModelAdmin):
     inlines = [ReminderInline]
     actions = ["resend_reminders"]
 
+    form = AppointmentAdminForm
+
     def save_model(self, request, obj, form, change):
-        appointment_staff_save(appointment=obj)
+        appointment_staff_save(appointment=obj, changed=frozenset(form.changed_data) if change else None)
 
     @admin.display(description=_("start (clinic time)"), ordering="start")
     def local_start(self, obj):

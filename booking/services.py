@@ -2,8 +2,10 @@
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from smtplib import SMTPRecipientsRefused, SMTPResponseException
 
 from django.conf import settings
 from django.core import mail
@@ -72,7 +74,8 @@ def _slot_is_open(*, appointment_type, clinician_id: int, start: datetime, now: 
     return any(slot.start == start for slot in window)
 
 
-def _blocked(appointment_type: AppointmentType, start: datetime) -> tuple[datetime, datetime, datetime]:
+def visit_times(appointment_type: AppointmentType, start: datetime) -> tuple[datetime, datetime, datetime]:
+    """The visit's end, and the clinician's time it holds (with buffers and recovery)."""
     interval = slots.padded(start, selectors.slot_rules(appointment_type))
     return start + appointment_type.duration, interval.start, interval.end
 
@@ -105,7 +108,7 @@ def appointment_book(
         with transaction.atomic():
             if not _slot_is_open(appointment_type=appointment_type, clinician_id=clinician_id, start=start, now=now):
                 raise _taken(appointment_type, start, now)
-            end, blocked_start, blocked_end = _blocked(appointment_type, start)
+            end, blocked_start, blocked_end = visit_times(appointment_type, start)
             appointment = Appointment.objects.create(
                 patient=patient_upsert(details=details),
                 clinician_id=clinician_id,
@@ -160,7 +163,7 @@ def appointment_reschedule(
                 ignore=locked.pk,
             ):
                 raise _taken(locked.appointment_type, start, now)
-            locked.end, locked.blocked_start, locked.blocked_end = _blocked(locked.appointment_type, start)
+            locked.end, locked.blocked_start, locked.blocked_end = visit_times(locked.appointment_type, start)
             locked.start, locked.clinician_id = start, clinician_id
             locked.save(update_fields=["start", "end", "blocked_start", "blocked_end", "clinician", "updated_at"])
             reminders_sync(appointment=locked, now=now)
@@ -204,20 +207,43 @@ def _send_approval(patient_id: int) -> None:
     send_treatment_approval.delay(patient_id)
 
 
-def appointment_staff_save(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
-    """Save a visit as staff edited it in the admin: its end, held time and reminders follow.
+def appointment_staff_save(
+    *, appointment: Appointment, changed: frozenset[str] | None = None, now: datetime | None = None
+) -> Appointment:
+    """Save a visit as staff edited it in the admin (`changed`: the fields they changed; None for
+    a new visit). A new time, type or clinician holds new time; a cancel is dated; the reminders
+    follow in the same transaction.
 
     Staff may place a visit outside open slots (they know the clinician's day); the database's
     exclusion constraint still refuses an overlap.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        appointment.end, appointment.blocked_start, appointment.blocked_end = _blocked(
-            appointment.appointment_type, appointment.start
-        )
+        if changed is None or changed & {"start", "appointment_type", "clinician"}:
+            appointment.end, appointment.blocked_start, appointment.blocked_end = visit_times(
+                appointment.appointment_type, appointment.start
+            )
+        if appointment.status == Appointment.Status.CANCELLED and appointment.cancelled_at is None:
+            appointment.cancelled_at = now
+        elif appointment.status != Appointment.Status.CANCELLED:
+            appointment.cancelled_at = None
         appointment.save()
         reminders_sync(appointment=appointment, now=now)
     return appointment
+
+
+def reminder_rules_apply(*, appointment_type: AppointmentType, now: datetime | None = None) -> int:
+    """After staff edit a type's reminder rules: bring the reminders of its visits still ahead
+    in line with them. Returns how many visits were looked at."""
+    now = now or timezone.now()
+    count = 0
+    with transaction.atomic():
+        for appointment in Appointment.objects.select_for_update().filter(
+            appointment_type=appointment_type, status=Appointment.Status.CONFIRMED, end__gt=now - timedelta(days=2)
+        ):
+            reminders_sync(appointment=appointment, now=now)
+            count += 1
+    return count
 
 
 def ride_home_confirm(*, appointment: Appointment, now: datetime | None = None) -> bool:
@@ -264,13 +290,27 @@ def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
             due = reminders.due_at(rule=rule, start=appointment.start, time_zone=appointment.time_zone, now=now)
             if due is not None:
                 wanted[rule.kind] = due
+    # A cancellation notice already sent for a visit that is on again: tell the patient, again.
+    cancelled_notice = rows.get(reminders.CANCELLATION)
+    reinstated = bool(
+        reminders.CANCELLATION not in wanted
+        and cancelled_notice is not None
+        and cancelled_notice.status == Reminder.Status.SENT
+        and appointment.status == Appointment.Status.CONFIRMED
+    )
+    if reinstated:
+        cancelled_notice.status, cancelled_notice.last_error = Reminder.Status.CANCELLED, _("The visit is on again.")
+        cancelled_notice.save(update_fields=["status", "last_error", "updated_at"])
     send_now = []
     for kind, due in wanted.items():
         row = rows.pop(kind, None)
         if row is None:
             row = Reminder.objects.create(appointment=appointment, kind=kind, due_at=due, for_start=appointment.start)
-        elif row.for_start != appointment.start or row.status == Reminder.Status.CANCELLED:
-            # The visit moved (everything again, for the new time) or was reinstated after a cancel.
+        elif (
+            row.for_start != appointment.start  # moved: everything again, for the new time
+            or row.status == Reminder.Status.CANCELLED  # reinstated after a cancel, or a rule back
+            or (kind == reminders.CONFIRMATION and reinstated)  # "it is back on"
+        ):
             _reopen(row, due=due, for_start=appointment.start)
         elif row.status == Reminder.Status.PENDING and row.due_at != due:  # a rule was edited
             row.due_at = due
@@ -302,6 +342,14 @@ def reminders_dispatch(*, now: datetime | None = None, batch_size: int = 500) ->
     now = now or timezone.now()
     due = Q(status=Reminder.Status.PENDING, due_at__lte=now) | Q(
         status__in=[Reminder.Status.QUEUED, Reminder.Status.SENDING], lease_until__lt=now
+    )
+    # A row whose worker died during each of its attempts is not tried again: staff see it.
+    Reminder.objects.filter(status=Reminder.Status.SENDING, lease_until__lt=now, attempts__gte=MAX_ATTEMPTS).update(
+        status=Reminder.Status.FAILED,
+        claim="",
+        lease_until=None,
+        last_error=_("The worker sending it stopped during each of its attempts."),
+        updated_at=now,
     )
     total = 0
     while True:
@@ -342,7 +390,7 @@ def reminder_send(*, reminder_id: int) -> str:
         Reminder.objects.filter(pk=reminder_id, due_at__lte=now)
         .filter(
             Q(status__in=[Reminder.Status.PENDING, Reminder.Status.QUEUED])
-            | Q(status=Reminder.Status.SENDING, lease_until__lt=now)
+            | Q(status=Reminder.Status.SENDING, lease_until__lt=now, attempts__lt=MAX_ATTEMPTS)
         )
         .update(
             status=Reminder.Status.SENDING,
@@ -354,45 +402,72 @@ def reminder_send(*, reminder_id: int) -> str:
     )
     if not claimed:
         return "not mine"
-    reminder = Reminder.objects.select_related(
-        "appointment__patient", "appointment__appointment_type", "appointment__clinician"
-    ).get(pk=reminder_id)
-    mine = Reminder.objects.filter(pk=reminder_id, claim=claim)
-    appointment = reminder.appointment
-    if not reminders.wanted_for(kind=reminder.kind, status=appointment.status) or not reminders.still_useful(
-        kind=reminder.kind, start=appointment.start, due=reminder.due_at, now=now
-    ):
-        mine.update(status=Reminder.Status.CANCELLED, lease_until=None, last_error=_("No longer needed when due."))
-        return "not needed"
-    try:
-        _deliver(reminder_email(reminder))
-    except Exception as exc:  # noqa: BLE001 - any failure is one attempt; the row says which
-        _close_mail_connection()
-        error = f"{type(exc).__name__}: {exc}"[:500]
-        logger.warning("reminder %s: attempt %s failed (%s)", reminder_id, reminder.attempts, type(exc).__name__)
-        if reminder.attempts >= MAX_ATTEMPTS:
-            mine.update(status=Reminder.Status.FAILED, lease_until=None, last_error=error)
-            return "failed"
-        mine.update(
-            status=Reminder.Status.PENDING,
-            lease_until=None,
-            due_at=timezone.now() + reminders.retry_delay(reminder.attempts),
-            last_error=error,
+    with transaction.atomic():
+        # The row stays locked while it is checked and sent. A move or a cancel of its visit
+        # locks the visit's reminders in its own transaction: it waits for this send (at most
+        # EMAIL_TIMEOUT) and then reopens the row for the new time, or it went first and reset
+        # the claim, and this finds nothing.
+        reminder = (
+            Reminder.objects.select_for_update(of=("self",))
+            .select_related("appointment__patient", "appointment__appointment_type", "appointment__clinician")
+            .filter(pk=reminder_id, claim=claim, status=Reminder.Status.SENDING)
+            .first()
         )
-        return "retry"
-    mine.update(status=Reminder.Status.SENT, sent_at=timezone.now(), lease_until=None, last_error="")
-    return "sent"
+        if reminder is None:
+            return "not mine"
+        appointment = reminder.appointment
+        mine = Reminder.objects.filter(pk=reminder_id, claim=claim)
+        if (
+            reminder.for_start != appointment.start
+            or not reminders.wanted_for(kind=reminder.kind, status=appointment.status)
+            or not reminders.still_useful(kind=reminder.kind, start=appointment.start, due=reminder.due_at, now=now)
+        ):
+            mine.update(status=Reminder.Status.CANCELLED, lease_until=None, last_error=_("No longer needed when due."))
+            return "not needed"
+        try:
+            _deliver(reminder_email(reminder))
+        except Exception as exc:  # noqa: BLE001 - any failure is one attempt; the row says which
+            _close_mail_connection()
+            logger.warning("reminder %s: attempt %s failed (%s)", reminder_id, reminder.attempts, type(exc).__name__)
+            if reminder.attempts >= MAX_ATTEMPTS:
+                mine.update(status=Reminder.Status.FAILED, lease_until=None, last_error=_describe(exc))
+                return "failed"
+            mine.update(
+                status=Reminder.Status.PENDING,
+                lease_until=None,
+                due_at=timezone.now() + reminders.retry_delay(reminder.attempts),
+                last_error=_describe(exc),
+            )
+            return "retry"
+        mine.update(status=Reminder.Status.SENT, sent_at=timezone.now(), lease_until=None, last_error="")
+        return "sent"
+
+
+def _describe(exc: Exception) -> str:
+    """What went wrong, for staff: the SMTP code rather than the server's text, which often
+    repeats the patient's address."""
+    if isinstance(exc, SMTPRecipientsRefused):
+        codes = sorted({code for code, _text in exc.recipients.values()})
+        return f"SMTPRecipientsRefused: {', '.join(map(str, codes))}"
+    if isinstance(exc, SMTPResponseException):
+        return f"{type(exc).__name__}: {exc.smtp_code}"
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def reminders_resend(*, reminder_ids, now: datetime | None = None) -> int:
-    """Staff asked: send these again now (only for visits still on). Returns how many."""
+    """Staff asked: send these again now, those that still make sense (not a preparation
+    reminder for a visit that has begun, nor one of a cancelled visit). Returns how many."""
     now = now or timezone.now()
     with transaction.atomic():
-        rows = list(
-            Reminder.objects.select_for_update()
-            .filter(pk__in=reminder_ids, appointment__status=Appointment.Status.CONFIRMED)
+        rows = [
+            row
+            for row in Reminder.objects.select_for_update(of=("self",))
+            .select_related("appointment")
+            .filter(pk__in=reminder_ids)
             .exclude(status=Reminder.Status.SENDING, lease_until__gte=now)
-        )
+            if reminders.wanted_for(kind=row.kind, status=row.appointment.status)
+            and reminders.still_useful(kind=row.kind, start=row.appointment.start, due=now, now=now)
+        ]
         for row in rows:
             _reopen(row, due=now, for_start=row.for_start)
         ids = [row.pk for row in rows]
@@ -403,21 +478,30 @@ def reminders_resend(*, reminder_ids, now: datetime | None = None) -> int:
 # One SMTP connection per worker process, kept open between reminders (a new connection for
 # each message would cost a TCP and TLS handshake every time).
 _mail_connection = None
+_mail_used_at = 0.0  # time.monotonic() of the last message sent on it
+# A server drops connections idle for minutes (Postfix after 300 s): one left idle longer than
+# this is checked with NOOP before use. A busy one is not: a NOOP per message cost a round trip
+# each, and a connection dropped all the same fails one attempt, which is retried (MAX_ATTEMPTS).
+MAIL_IDLE_CHECK_AFTER = 10.0
 
 
 def _deliver(message) -> None:
-    global _mail_connection
+    global _mail_connection, _mail_used_at
     if _mail_connection is None:
         _mail_connection = mail.get_connection()
         _mail_connection.open()
-    elif getattr(_mail_connection, "connection", None) is not None:
-        try:  # a server drops idle connections: check before trusting it with a message
+    elif (
+        getattr(_mail_connection, "connection", None) is not None
+        and time.monotonic() - _mail_used_at > MAIL_IDLE_CHECK_AFTER
+    ):
+        try:
             _mail_connection.connection.noop()
         except Exception:  # noqa: BLE001
             _close_mail_connection()
             return _deliver(message)
     message.connection = _mail_connection
     message.send()
+    _mail_used_at = time.monotonic()
 
 
 def _close_mail_connection() -> None:

@@ -173,6 +173,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 10, 1)
 CELERY_ENABLE_UTC = True
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection around every task unless told to reuse
+# it: reuse (a fresh connection every 1,000 tasks), with CONN_MAX_AGE and the health checks
+# applied around each task by telemed/celery.py.
+CELERY_DB_REUSE_MAX = 1000
 # The static schedule of periodic tasks; later features add their entries here.
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-reminders": {

@@ -23,8 +23,11 @@ class Received:
 @dataclass
 class SinkHandler:
     delay: float = 0.0  # seconds before accepting each message: a slow server
+    hold_after: int | None = None  # once this many are accepted, hold the next ones until released
     messages: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    release: threading.Event = field(default_factory=threading.Event)
+    held: int = 0  # messages received in full and waiting for their reply
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         if self.delay:
@@ -32,14 +35,20 @@ class SinkHandler:
         parsed = message_from_bytes(envelope.content)
         subject = str(make_header(decode_header(parsed["Subject"] or "")))
         with self.lock:
+            hold = self.hold_after is not None and len(self.messages) >= self.hold_after
+            # Kept for delivery before the reply, as a real server commits to its queue first.
             for recipient in envelope.rcpt_tos:
                 self.messages.append(Received(recipient, subject, time.time()))
+            if hold:
+                self.held += 1
+        while hold and not self.release.is_set():
+            await asyncio.sleep(0.01)
         return "250 Message accepted for delivery"
 
 
 class SmtpSink:
-    def __init__(self, delay: float = 0.0):
-        self.handler = SinkHandler(delay=delay)
+    def __init__(self, delay: float = 0.0, hold_after: int | None = None):
+        self.handler = SinkHandler(delay=delay, hold_after=hold_after)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -60,6 +69,15 @@ class SmtpSink:
     def counts(self) -> Counter:
         """How many times each (recipient, subject) arrived."""
         return Counter((m.recipient, m.subject) for m in self.messages)
+
+    def wait_until_held(self, count: int, timeout: float) -> bool:
+        """Until `count` senders are mid-message: their message received, the reply not yet given."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.handler.held >= count:
+                return True
+            time.sleep(0.01)
+        return False
 
     def wait_for(self, count: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

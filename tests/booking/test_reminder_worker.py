@@ -57,7 +57,7 @@ def visits(count: int, *, slug: str = "consultation") -> list[Appointment]:
         with transaction.atomic():
             patient = Patient.objects.create(full_name=f"Patient {n}", email=f"p{n}@example.org", phone="5550100")
             begin = start + (n // 10) * timedelta(hours=1)
-            end, blocked_start, blocked_end = services._blocked(appointment_type, begin)
+            end, blocked_start, blocked_end = services.visit_times(appointment_type, begin)
             appointment = Appointment.objects.create(
                 patient=patient,
                 clinician=clinician,
@@ -156,18 +156,32 @@ def test_cancelled_and_moved_visits_get_no_stale_reminder_from_messages_already_
 
 
 def worker_process(database: str, sink_port: int, name: str) -> subprocess.Popen:
-    """A separate `celery worker` process (solo pool: one e-mail in flight at a time)."""
+    """A separate `celery worker` process as in production (prefork, so the hard time limit is
+    enforced), with one child: one e-mail in flight at a time."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DATABASE_URL": database,
         "EMAIL_URL": f"smtp://127.0.0.1:{sink_port}",
-        # Short limits so a dead worker's claim lapses within the test: 3 s + 1 s margin.
-        "CELERY_TASK_TIME_LIMIT": "3",
+        # Short limits so a dead worker's claim lapses within the test: 8 s + 1 s margin.
+        "CELERY_TASK_TIME_LIMIT": "8",
         "REMINDER_CLAIM_MARGIN_SECONDS": "1",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "telemed", "worker", "--pool=solo", "-n", f"{name}@%h", "-l", "WARNING"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "telemed",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "-n",
+            f"{name}@%h",
+            "-l",
+            "WARNING",
+        ],
         cwd=PROJECT,
         env=env,
         start_new_session=True,
@@ -176,28 +190,46 @@ def worker_process(database: str, sink_port: int, name: str) -> subprocess.Popen
     )
 
 
-def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_at_most_its_one_message_in_flight(settings):
-    """Two workers share 80 reminders over a slow SMTP server; one is killed (SIGKILL) mid-run.
+def wait_ready(names: set[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answered = {name.split("@")[0] for reply in app.control.ping(timeout=0.5) for name in reply}
+        if names <= answered:
+            return
+    raise AssertionError(f"workers not ready: {names}")
 
-    The window that allows one duplicate: the killed worker's SMTP server had accepted a message
-    (250 after DATA) but the worker died before committing "sent". Its claim lapses after the
-    task's time limit and the reminder is sent again; nothing can tell that copy from a lost one.
-    A solo worker has one message in flight, so the killed worker causes at most one.
+
+def test_a_worker_killed_mid_send_loses_nothing_and_duplicates_at_most_its_one_message_in_flight(settings):
+    """Two workers share 80 reminders of 80 visits; one is killed (SIGKILL) while it is sending.
+
+    The SMTP server holds its replies after 20 messages, so both workers are caught mid-send: each
+    has handed over a whole message and waits for the server's "250". The doomed worker is killed
+    there. Its message is already with the server (the server records it when released), and its
+    row is still "sending": this is the window that allows one duplicate. Nothing can tell that
+    message from a lost one, so once the claim lapses (the task's time limit plus the margin) the
+    reminder is sent again. A worker with one child has one message in flight, so one killed worker causes
+    at most one duplicate; every other reminder arrives exactly once.
     """
     settings.REMINDER_QUEUE_LEASE = timedelta(seconds=2)
     database = settings.DATABASES["default"]
     url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{connection.settings_dict['NAME']}"
-    with SmtpSink(delay=0.03) as sink:
-        visits(40)
+    with SmtpSink(hold_after=20) as sink:
+        visits(80)
         app.control.purge()
-        Reminder.objects.update(status="pending", attempts=0, claim="", lease_until=None)
+        # One reminder per visit (a send holds its visit, so two of one visit would wait in turn).
+        Reminder.objects.filter(kind="confirmation").update(status="sent")
+        Reminder.objects.filter(kind="day_before").update(status="pending", attempts=0, claim="", lease_until=None)
         doomed, survivor = worker_process(url, sink.port, "doomed"), worker_process(url, sink.port, "survivor")
         replacement = None
         try:
+            wait_ready({"doomed", "survivor"})  # both at work before the first message: neither is held long
             services.reminders_dispatch()
-            assert sink.wait_for(20, timeout=60), "the workers did not start sending"
+            assert sink.wait_until_held(2, timeout=60), "the workers did not both reach the server"
+            in_flight = set(Reminder.objects.filter(status="sending").values_list("pk", flat=True))
+            assert len(in_flight) == 2
             os.killpg(doomed.pid, signal.SIGKILL)
             doomed.wait()
+            sink.handler.release.set()
             replacement = worker_process(url, sink.port, "replacement")
             deadline = time.monotonic() + 90
             while Reminder.objects.exclude(status="sent").exists() and time.monotonic() < deadline:
@@ -212,6 +244,9 @@ def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_at_most_its_one_me
             app.control.purge()
     counts = sink.counts()
     assert set(Reminder.objects.values_list("status", flat=True)) == {"sent"}
-    assert len(counts) == 80, "a reminder was lost"
+    assert len(counts) == 80 and len({to for to, _subject in counts}) == 80, "a reminder was lost"
     duplicates = {key: n for key, n in counts.items() if n > 1}
-    assert sum(n - 1 for n in duplicates.values()) <= 1, duplicates
+    assert sum(n - 1 for n in duplicates.values()) == 1, duplicates  # the killed worker's message in flight
+    # That one reminder was claimed twice (the dead worker's claim lapsed); the survivor's was not.
+    retried = set(Reminder.objects.filter(attempts=2).values_list("pk", flat=True))
+    assert len(retried) == 1 and retried < in_flight

@@ -201,20 +201,29 @@ class TestRowsFollowTheVisit:
         visit.status = Appointment.Status.CONFIRMED
         services.appointment_staff_save(appointment=visit)
         assert {kind: status for kind, (_due, status) in rows(visit).items()} == {
-            "confirmation": "sent",  # the same time: no new confirmation
-            "cancellation": "sent",
+            "confirmation": "sent",  # again: "it is back on"
+            "cancellation": "cancelled",  # it no longer holds
             "preparation": "pending",
             "day_before": "pending",
             "follow_up": "pending",
         }
+        confirmed, cancelled = "Your appointment is confirmed", "Your appointment is cancelled"
+        assert [m.subject for m in mail.outbox] == [confirmed, cancelled, confirmed]
+        # Cancelled once more: a second notice.
+        visit.status = Appointment.Status.CANCELLED
+        services.appointment_staff_save(appointment=visit, changed=frozenset({"status"}))
+        assert [m.subject for m in mail.outbox] == [confirmed, cancelled, confirmed, cancelled]
 
     def test_an_edited_rule_applies_to_reminders_not_yet_sent(self, celery_eager):
         visit = book("consultation", datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC))
         ReminderRule.objects.filter(appointment_type__slug="consultation", kind="day_before").update(
             offset_minutes=3 * 60
         )
-        services.appointment_staff_save(appointment=Appointment.objects.get(pk=visit.pk))
+        assert services.reminder_rules_apply(appointment_type=visit.appointment_type) == 1
         assert rows(visit)["day_before"] == (datetime(2026, 12, 10, 6, 0, tzinfo=CLINIC), "pending")
+        ReminderRule.objects.filter(appointment_type__slug="consultation", kind="day_before").delete()
+        services.reminder_rules_apply(appointment_type=visit.appointment_type)
+        assert rows(visit)["day_before"][1] == "cancelled"
 
     def test_a_staff_move_in_the_admin_moves_the_held_time_and_the_reminders(self, admin_client, celery_eager):
         visit = book("consultation", datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC))
@@ -338,20 +347,93 @@ def test_a_reminder_is_never_sent_before_it_is_due(celery_eager):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_claim_left_by_a_dead_worker_is_taken_back_after_the_time_limit(settings, celery_eager):
+def test_a_claim_left_by_a_dead_worker_is_taken_back_after_the_time_limit(settings, celery_eager, monkeypatch):
     with time_machine.travel(BOOKED_AT, tick=False):
         visit = book("consultation", datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC))
     reminder = visit.reminders.get(kind="day_before")
     claimed_at = datetime(2026, 12, 9, 9, 0, tzinfo=CLINIC)
-    # A worker claimed it and died before sending.
-    Reminder.objects.filter(pk=reminder.pk).update(
-        status="sending", claim="dead", attempts=1, lease_until=claimed_at + timedelta(seconds=90)
-    )
+
+    def killed(message):  # the worker dies mid-send: nothing after this line runs
+        raise WorkerKilled
+
+    monkeypatch.setattr(services, "_deliver", killed)
+    with time_machine.travel(claimed_at, tick=False), pytest.raises(WorkerKilled):
+        services.reminder_send(reminder_id=reminder.pk)
+    monkeypatch.undo()
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts) == ("sending", 1)
     mail.outbox.clear()
-    assert send_due(claimed_at + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)) == []
-    assert len(send_due(claimed_at + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 31))) == 1
+    lease = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + settings.REMINDER_CLAIM_MARGIN
+    assert send_due(claimed_at + lease - timedelta(seconds=1)) == []  # the worker might still be alive
+    assert len(send_due(claimed_at + lease + timedelta(seconds=1))) == 1
     reminder.refresh_from_db()
     assert (reminder.status, reminder.attempts) == ("sent", 2)
+
+
+class WorkerKilled(BaseException):
+    """Like the SIGKILL of a worker: no `except Exception` in the send path catches it."""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reminder_whose_worker_dies_every_time_fails_instead_of_looping(celery_eager):
+    with time_machine.travel(BOOKED_AT, tick=False):
+        visit = book("consultation", datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC))
+    reminder = visit.reminders.get(kind="day_before")
+    moment = datetime(2026, 12, 9, 9, 0, tzinfo=CLINIC)
+    Reminder.objects.filter(pk=reminder.pk).update(
+        status="sending", claim="dead", attempts=services.MAX_ATTEMPTS, lease_until=moment - timedelta(seconds=1)
+    )
+    mail.outbox.clear()
+    assert send_due(moment) == []
+    reminder.refresh_from_db()
+    assert reminder.status == "failed"
+    assert reminder.last_error == "The worker sending it stopped during each of its attempts."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_move_during_a_send_waits_for_it_then_the_new_time_gets_its_reminder(celery_eager, monkeypatch):
+    """The worker holds the visit while it sends; a move waits for it, then reopens the reminder."""
+    import threading
+    import time as wall_clock
+
+    from django.db import connection
+
+    with time_machine.travel(BOOKED_AT, tick=False):
+        visit = book("consultation", datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC))
+    reminder = visit.reminders.get(kind="day_before")
+    sending, delivered, events = threading.Event(), [], []
+    real_deliver = services._deliver
+
+    def slow_deliver(message):
+        sending.set()
+        wall_clock.sleep(1)
+        events.append("delivered")
+        delivered.append(message.body)
+        real_deliver(message)
+
+    monkeypatch.setattr(services, "_deliver", slow_deliver)
+    moment = datetime(2026, 12, 9, 9, 0, tzinfo=CLINIC)
+
+    def worker():
+        try:
+            with time_machine.travel(moment, tick=False):
+                services.reminder_send(reminder_id=reminder.pk)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert sending.wait(10)
+    with time_machine.travel(moment, tick=False):  # staff move the visit to Friday meanwhile
+        visit.start = datetime(2026, 12, 11, 9, 0, tzinfo=CLINIC)
+        services.appointment_staff_save(appointment=visit, changed=frozenset({"start"}))
+    events.append("moved")
+    thread.join()
+    # The move waited for the send to finish, then confirmed the new time (sent on commit).
+    assert events == ["delivered", "delivered", "moved"]
+    assert "Thursday, December 10" in delivered[0] and "Friday, December 11" in delivered[1]
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.due_at) == ("pending", datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -363,7 +445,8 @@ def test_failed_attempts_back_off_then_the_row_fails_with_its_error(settings, ce
     confirmation = visit.reminders.get(kind="confirmation")
     assert (confirmation.status, confirmation.attempts) == ("pending", 1)
     assert confirmation.due_at == BOOKED_AT + timedelta(minutes=1)
-    assert confirmation.last_error == "SMTPRecipientsRefused: {'patient1@example.org': (550, b'no such user')}"
+    # Staff see what failed, not the patient's address that the server's reply repeats.
+    assert confirmation.last_error == "SMTPRecipientsRefused: 550"
     moment = BOOKED_AT
     for attempt in range(2, services.MAX_ATTEMPTS + 1):
         moment += reminders.retry_delay(attempt - 1)
@@ -424,7 +507,7 @@ class TestRideHomeAndStaff:
         visit.refresh_from_db()
         assert visit.ride_confirmed_at == BOOKED_AT
         listing = admin_client.get("/admin/booking/appointment/").content.decode()
-        assert "confirmed" in listing
+        assert '<td class="field-ride_home">confirmed</td>' in listing
 
     def test_a_visit_without_a_ride_rule_records_nothing(self, client):
         visit = book("consultation", datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC))
