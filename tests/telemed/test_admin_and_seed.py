@@ -33,6 +33,18 @@ def test_seed_demo_is_idempotent_and_prints_the_staff_login(capsys):
     assert staff.is_staff and staff.check_password("demo-staff-password")
     assert get_user_model().objects.count() == 1
     assert "demo-staff / demo-staff-password" in capsys.readouterr().out
+    from booking.models import Appointment, Reminder
+
+    # Six consultations and one infusion for an approved patient, each with its reminders.
+    assert Appointment.objects.filter(appointment_type__slug="consultation").count() == 6
+    infusion = Appointment.objects.get(appointment_type__slug="iv-infusion")
+    assert infusion.patient.approved_for_treatment_at is not None
+    assert set(Reminder.objects.filter(appointment=infusion).values_list("kind", flat=True)) == {
+        "confirmation",
+        "preparation",
+        "day_before",
+        "follow_up",
+    }
 
 
 @override_settings(DEBUG=False)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from booking import selectors, services
-from booking.models import Appointment, AppointmentType, Clinician, TimeOff, WorkingHours
+from booking.models import Appointment, AppointmentType, Clinician, Patient, TimeOff, WorkingHours
 
 DEMO_STAFF_USERNAME = "demo-staff"
 DEMO_STAFF_PASSWORD = "demo-staff-password"  # noqa: S105 - development data only; refused when DEBUG is off
@@ -77,7 +77,14 @@ class Command(BaseCommand):
     def clinicians(self) -> None:
         zone = ZoneInfo(settings.CLINIC_TIME_ZONE)
         for name, credentials, type_slugs, weekly in CLINICIANS:
-            clinician, created = Clinician.objects.get_or_create(name=name, defaults={"credentials": credentials})
+            clinician, created = Clinician.objects.get_or_create(
+                name=name,
+                defaults={
+                    "credentials": credentials,
+                    # example.org is reserved for examples: the demo's day-before e-mails show the link.
+                    "video_room_url": f"https://video.example.org/{name.lower().replace('.', '').replace(' ', '-')}",
+                },
+            )
             if not created:
                 continue
             clinician.appointment_types.set(AppointmentType.objects.filter(slug__in=type_slugs))
@@ -107,4 +114,19 @@ class Command(BaseCommand):
                 details=services.PatientDetails(f"Demo Patient {number}", f"demo{number}@example.org", "5550100100"),
                 time_zone=settings.CLINIC_TIME_ZONE,
                 request_key=f"demo-{number}",
+            )
+        # One approved patient with an IV infusion booked: the preparation and ride-home reminders.
+        infusion = AppointmentType.objects.get(slug="iv-infusion")
+        Patient.objects.filter(email="demo0@example.org").update(approved_for_treatment_at=now)
+        first = selectors.open_slots(
+            appointment_type=infusion, window_start=now, window_end=now + datetime.timedelta(days=14), now=now
+        )[:1]
+        for slot in first:
+            services.appointment_book(
+                appointment_type=infusion,
+                clinician_id=slot.clinician_id,
+                start=slot.start,
+                details=services.PatientDetails("Demo Patient 0", "demo0@example.org", "5550100100"),
+                time_zone=settings.CLINIC_TIME_ZONE,
+                request_key="demo-infusion",
             )
