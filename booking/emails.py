@@ -30,14 +30,16 @@ def _clinic() -> dict[str, str]:
     return {"name": settings.CLINIC_NAME, "phone": settings.CLINIC_PHONE, "address": settings.CLINIC_ADDRESS}
 
 
-def _email(*, subject: str, template: str, context: dict, to: str) -> EmailMultiAlternatives:
+def _email(*, subject: str, template: str, context: dict, to: Patient) -> EmailMultiAlternatives:
+    """Text and HTML from templates/booking/email/<template>.*, which extend base.txt and base.html
+    (greeting, crisis line, clinic name)."""
     # Subjects are seen on lock screens and by others: no treatment, no diagnosis, no clinic name.
-    context = {**context, "subject": subject}
+    context = {**context, "subject": subject, "recipient_name": to.full_name, "clinic": _clinic()}
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"booking/email/{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
+        to=[to.email],
     )
     message.attach_alternative(render_to_string(f"booking/email/{template}.html", context), "text/html")
     return message
@@ -48,13 +50,12 @@ def confirmation_email(appointment: Appointment) -> EmailMultiAlternatives:
         "appointment": appointment,
         "local_start": local_start(appointment),
         "manage_url": site_url("booking:manage", appointment.token),
-        "clinic": _clinic(),
     }
     message = _email(
         subject=_("Your appointment is confirmed"),
         template="confirmation",
         context=context,
-        to=appointment.patient.email,
+        to=appointment.patient,
     )
     message.attach("appointment.ics", appointment_ics(appointment), "text/calendar")
     return message
@@ -64,10 +65,9 @@ def approval_email(patient: Patient) -> EmailMultiAlternatives:
     context = {
         "patient": patient,
         "booking_url": site_url("booking:start", query={"patient": patient.booking_token}),
-        "clinic": _clinic(),
     }
     return _email(
-        subject=_("You can now book your next appointments"), template="approval", context=context, to=patient.email
+        subject=_("You can now book your next appointments"), template="approval", context=context, to=patient
     )
 
 
@@ -88,7 +88,7 @@ def reminder_email(reminder: Reminder) -> EmailMultiAlternatives:
         subject = _("Your appointment is cancelled")
     else:
         raise ValueError(f"no e-mail for reminder kind {reminder.kind!r}")
-    return _email(subject=subject, template=f"reminder_{reminder.kind}", context=context, to=appointment.patient.email)
+    return _email(subject=subject, template=f"reminder_{reminder.kind}", context=context, to=appointment.patient)
 
 
 def _visit_context(appointment: Appointment) -> dict:
@@ -116,7 +116,6 @@ def _visit_context(appointment: Appointment) -> dict:
         if appointment.screening_id
         else site_url("booking:start", query={"patient": appointment.patient.booking_token}),
         "change_hours": kind.cancellation_cutoff_hours,
-        "clinic": _clinic(),
     }
 
 
