@@ -83,23 +83,15 @@ def learn_search(request, query: str):
 @cached_content_page
 def article_detail(request, slug: str):
     article = get_object_or_404(Article.objects.published(), slug=slug)
-    return render(
+    return reviewed_page(
         request,
         "education/article_detail.html",
-        {
-            "article": article,
-            "related": selectors.article_related(article),
-            "breadcrumbs": [(_("Learn"), reverse("education:learn")), (article.title, None)],
-            "meta": {"title": article.title, "description": article.summary, "type": "article"},
-            "structured_data": medical_web_page(
-                request=request,
-                name=article.title,
-                description=article.summary,
-                reviewed_on=article.reviewed_on,
-                reviewed_by=article.reviewed_by,
-                about=_("Ketamine therapy"),
-            ),
-        },
+        article,
+        name=article.title,
+        parent=(_("Learn"), reverse("education:learn")),
+        about=_("Ketamine therapy"),
+        article=article,
+        related=selectors.article_related(article),
     )
 
 
@@ -126,21 +118,34 @@ def condition_list(request):
 @cached_content_page
 def condition_detail(request, slug: str):
     condition = get_object_or_404(selectors.condition_published(), slug=slug)
-    return render(
+    return reviewed_page(
         request,
         "education/condition_detail.html",
+        condition,
+        name=condition.name,
+        parent=(_("Conditions"), reverse("education:conditions")),
+        about=condition.name,
+        condition=condition,
+    )
+
+
+def reviewed_page(request, template: str, item, *, name: str, parent: tuple, about: str, **extra):
+    """An article or condition page: breadcrumbs, meta tags and MedicalWebPage data from its review."""
+    return render(
+        request,
+        template,
         {
-            "condition": condition,
-            "breadcrumbs": [(_("Conditions"), reverse("education:conditions")), (condition.name, None)],
-            "meta": {"title": condition.name, "description": condition.summary, "type": "article"},
+            "breadcrumbs": [parent, (name, None)],
+            "meta": {"title": name, "description": item.summary, "type": "article"},
             "structured_data": medical_web_page(
                 request=request,
-                name=condition.name,
-                description=condition.summary,
-                reviewed_on=condition.reviewed_on,
-                reviewed_by=condition.reviewed_by,
-                about=condition.name,
+                name=name,
+                description=item.summary,
+                reviewed_on=item.reviewed_on,
+                reviewed_by=item.reviewed_by,
+                about=about,
             ),
+            **extra,
         },
     )
 
