@@ -238,9 +238,15 @@ def reminder_rules_apply(*, appointment_type: AppointmentType, now: datetime | N
     now = now or timezone.now()
     count = 0
     with transaction.atomic():
-        for appointment in Appointment.objects.select_for_update().filter(
-            appointment_type=appointment_type, status=Appointment.Status.CONFIRMED, end__gt=now - timedelta(days=2)
-        ):
+        visits = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("appointment_type")
+            .prefetch_related("appointment_type__reminder_rules")
+            .filter(
+                appointment_type=appointment_type, status=Appointment.Status.CONFIRMED, end__gt=now - timedelta(days=2)
+            )
+        )
+        for appointment in visits:
             reminders_sync(appointment=appointment, now=now)
             count += 1
     return count
