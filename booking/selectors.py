@@ -1,7 +1,6 @@
 """Reads of the booking app, each a fixed number of queries whatever the number of bookings."""
 
 import json
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -12,6 +11,7 @@ from django.db import connection
 
 from booking import slots
 from booking.models import Appointment, AppointmentType, TimeOff, WorkingHours
+from telemed.prepared import Prepared
 
 # Busy times just outside the window still matter: a slot's buffers reach beyond it.
 BUSY_MARGIN = timedelta(days=1)
@@ -193,30 +193,19 @@ SELECT fingerprint, CASE WHEN fingerprint = %(known)s THEN NULL ELSE doc END, (
 )::text
   FROM (SELECT md5(doc) AS fingerprint, doc FROM schedule) AS schedule
 """
-# Planning that query took as long as running it, so each database connection prepares it once (prepared
-# statements last as long as the connection, whatever happens to transactions).
-SLOTS_PARAMETERS = (
-    ("slug", "text"),
-    ("clinician", "bigint"),
-    ("since", "timestamptz"),
-    ("until", "timestamptz"),
-    ("ignore", "bigint"),
-    ("known", "text"),
+# Planning that query took as long as running it: each database connection prepares it once.
+SLOTS_STATEMENT = Prepared(
+    name="booking_open_slots",
+    sql=SLOTS_SQL,
+    parameters=(
+        ("slug", "text"),
+        ("clinician", "bigint"),
+        ("since", "timestamptz"),
+        ("until", "timestamptz"),
+        ("ignore", "bigint"),
+        ("known", "text"),
+    ),
 )
-_prepared_on = weakref.WeakSet()  # the psycopg2 connections where SLOTS_SQL is prepared
-
-
-def _execute_prepared(cursor, params: dict) -> None:
-    raw = connection.connection
-    if raw not in _prepared_on:
-        body = SLOTS_SQL
-        for number, (name, _type) in enumerate(SLOTS_PARAMETERS, start=1):
-            body = body.replace(f"%({name})s", f"${number}")
-        types = ", ".join(kind for _name, kind in SLOTS_PARAMETERS)
-        cursor.execute(f"PREPARE booking_open_slots ({types}) AS {body}")
-        _prepared_on.add(raw)
-    placeholders = ", ".join(f"%({name})s" for name, _type in SLOTS_PARAMETERS)
-    cursor.execute(f"EXECUTE booking_open_slots ({placeholders})", params)  # noqa: S608 - placeholders only
 
 
 SCHEDULES_KEPT = 100  # types per process; there are a handful
@@ -240,7 +229,7 @@ def _schedule_and_busy(
         "known": known.fingerprint if known else "",
     }
     with connection.cursor() as cursor:
-        _execute_prepared(cursor, params)
+        SLOTS_STATEMENT.execute(cursor, params)
         fingerprint, doc, busy = cursor.fetchone()
     if doc is not None:
         document = json.loads(doc)

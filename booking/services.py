@@ -10,11 +10,11 @@ from smtplib import SMTPRecipientsRefused, SMTPResponseException
 from django.conf import settings
 from django.core import mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from booking import reminders, selectors, slots
+from booking import reminder_sql, reminders, selectors, slots
 from booking.models import Appointment, AppointmentType, Patient, Reminder
 from screening.models import Outcome, Screening
 
@@ -392,19 +392,8 @@ def reminder_send(*, reminder_id: int) -> str:
     from booking.emails import reminder_email
 
     now, claim = timezone.now(), secrets.token_hex(16)
-    claimed = (
-        Reminder.objects.filter(pk=reminder_id, due_at__lte=now)
-        .filter(
-            Q(status__in=[Reminder.Status.PENDING, Reminder.Status.QUEUED])
-            | Q(status=Reminder.Status.SENDING, lease_until__lt=now, attempts__lt=MAX_ATTEMPTS)
-        )
-        .update(
-            status=Reminder.Status.SENDING,
-            claim=claim,
-            lease_until=now + _claim_lease(),
-            attempts=F("attempts") + 1,
-            updated_at=now,
-        )
+    claimed = reminder_sql.claim(
+        reminder_id=reminder_id, claim=claim, lease_until=now + _claim_lease(), now=now, max_attempts=MAX_ATTEMPTS
     )
     if not claimed:
         return "not mine"
@@ -413,22 +402,20 @@ def reminder_send(*, reminder_id: int) -> str:
         # locks the visit's reminders in its own transaction: it waits for this send (at most
         # EMAIL_TIMEOUT) and then reopens the row for the new time, or it went first and reset
         # the claim, and this finds nothing.
-        reminder = (
-            Reminder.objects.select_for_update(of=("self",))
-            .select_related("appointment__patient", "appointment__appointment_type", "appointment__clinician")
-            .filter(pk=reminder_id, claim=claim, status=Reminder.Status.SENDING)
-            .first()
-        )
+        reminder = reminder_sql.read_locked(reminder_id=reminder_id, claim=claim)
         if reminder is None:
             return "not mine"
         appointment = reminder.appointment
-        mine = Reminder.objects.filter(pk=reminder_id, claim=claim)
+
+        def outcome(status: Reminder.Status, **fields) -> None:
+            reminder_sql.finish(reminder_id=reminder_id, claim=claim, status=status.value, now=timezone.now(), **fields)
+
         if (
             reminder.for_start != appointment.start
             or not reminders.wanted_for(kind=reminder.kind, status=appointment.status)
             or not reminders.still_useful(kind=reminder.kind, start=appointment.start, due=reminder.due_at, now=now)
         ):
-            mine.update(status=Reminder.Status.CANCELLED, lease_until=None, last_error=_("No longer needed when due."))
+            outcome(Reminder.Status.CANCELLED, error=_("No longer needed when due."))
             return "not needed"
         try:
             _deliver(reminder_email(reminder))
@@ -436,16 +423,15 @@ def reminder_send(*, reminder_id: int) -> str:
             _close_mail_connection()
             logger.warning("reminder %s: attempt %s failed (%s)", reminder_id, reminder.attempts, type(exc).__name__)
             if reminder.attempts >= MAX_ATTEMPTS:
-                mine.update(status=Reminder.Status.FAILED, lease_until=None, last_error=_describe(exc))
+                outcome(Reminder.Status.FAILED, error=_describe(exc))
                 return "failed"
-            mine.update(
-                status=Reminder.Status.PENDING,
-                lease_until=None,
+            outcome(
+                Reminder.Status.PENDING,
+                error=_describe(exc),
                 due_at=timezone.now() + reminders.retry_delay(reminder.attempts),
-                last_error=_describe(exc),
             )
             return "retry"
-        mine.update(status=Reminder.Status.SENT, sent_at=timezone.now(), lease_until=None, last_error="")
+        outcome(Reminder.Status.SENT, sent_at=timezone.now())
         return "sent"
 
 

@@ -1,0 +1,121 @@
+"""The hand-written statements of a reminder's send (booking/reminder_sql.py) against the ORM they replace."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection, transaction
+from django.utils import timezone
+
+from booking import reminder_sql, services
+from booking.models import Appointment, AppointmentType, Clinician, Patient, Reminder
+from tests.factories import ClinicianFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CLINIC = ZoneInfo("America/New_York")
+BOOKED_AT = datetime(2026, 12, 1, 8, 0, tzinfo=CLINIC)
+
+
+def values(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+@pytest.fixture
+def visit(celery_eager):
+    """An IV infusion with every optional field filled in: video link, approval, ride confirmed."""
+    with time_machine.travel(BOOKED_AT, tick=False):
+        clinician = ClinicianFactory(offers=["iv-infusion"], hours=[(day, "07:00", "19:00") for day in range(7)])
+        Clinician.objects.filter(pk=clinician.pk).update(
+            video_room_url="https://video.example.org/room-7", credentials="MD", email="dr@clinic.example.org"
+        )
+        appointment = services.appointment_book(
+            appointment_type=AppointmentType.objects.get(slug="iv-infusion"),
+            clinician_id=clinician.pk,
+            start=datetime(2026, 12, 10, 14, 30, tzinfo=CLINIC),
+            details=services.PatientDetails("Ana Díaz", "ana@example.org", "5550100100"),
+            time_zone="America/Chicago",
+            request_key="key-1",
+        )
+    Appointment.objects.filter(pk=appointment.pk).update(ride_confirmed_at=BOOKED_AT, cancel_reason="")
+    Patient.objects.filter(pk=appointment.patient_id).update(approved_for_treatment_at=BOOKED_AT)
+    return appointment
+
+
+def claimed(appointment, kind: str) -> tuple[Reminder, str]:
+    row = Reminder.objects.get(appointment=appointment, kind=kind)
+    now = row.due_at + timedelta(minutes=1)
+    claim = "c" * 32
+    assert reminder_sql.claim(
+        reminder_id=row.pk, claim=claim, lease_until=now + timedelta(minutes=2), now=now, max_attempts=5
+    )
+    return row, claim
+
+
+def test_the_read_gives_what_the_orm_gives_for_the_reminder_its_visit_patient_type_and_clinician(visit):
+    row, claim = claimed(visit, "preparation")
+    expected = Reminder.objects.select_related(
+        "appointment__patient", "appointment__appointment_type", "appointment__clinician"
+    ).get(pk=row.pk)
+    with transaction.atomic():
+        got = reminder_sql.read_locked(reminder_id=row.pk, claim=claim)
+    assert values(got) == values(expected)
+    assert values(got.appointment) == values(expected.appointment)
+    assert values(got.appointment.patient) == values(expected.appointment.patient)
+    assert values(got.appointment.appointment_type) == values(expected.appointment.appointment_type)
+    assert values(got.appointment.clinician) == values(expected.appointment.clinician)
+    assert got.appointment.clinician.video_room_url == "https://video.example.org/room-7"
+    assert got.status == "sending" and got.attempts == 1
+    assert got.due_at.tzinfo is not None and got.appointment.ride_confirmed_at == BOOKED_AT
+
+
+def test_the_read_finds_nothing_once_the_claim_is_lost(visit):
+    row, claim = claimed(visit, "preparation")
+    with transaction.atomic():
+        assert reminder_sql.read_locked(reminder_id=row.pk, claim="someone-else") is None
+    Reminder.objects.filter(pk=row.pk).update(claim="", status=Reminder.Status.PENDING)  # a move reopened it
+    with transaction.atomic():
+        assert reminder_sql.read_locked(reminder_id=row.pk, claim=claim) is None
+
+
+def test_a_claim_is_taken_once_and_never_before_the_row_is_due(visit):
+    row = Reminder.objects.get(appointment=visit, kind="day_before")
+    early, due = row.due_at - timedelta(seconds=1), row.due_at
+    lease = due + timedelta(minutes=2)
+    assert not reminder_sql.claim(reminder_id=row.pk, claim="a" * 32, lease_until=lease, now=early, max_attempts=5)
+    assert reminder_sql.claim(reminder_id=row.pk, claim="a" * 32, lease_until=lease, now=due, max_attempts=5)
+    assert not reminder_sql.claim(reminder_id=row.pk, claim="b" * 32, lease_until=lease, now=due, max_attempts=5)
+    # Once the first claim's lease has lapsed (its worker died), another worker may take it.
+    later = lease + timedelta(seconds=1)
+    assert reminder_sql.claim(reminder_id=row.pk, claim="b" * 32, lease_until=later, now=later, max_attempts=5)
+    row.refresh_from_db()
+    assert (row.claim, row.attempts, row.status) == ("b" * 32, 2, "sending")
+
+
+def test_the_outcome_is_written_only_under_its_own_claim(visit):
+    row, claim = claimed(visit, "day_before")
+    now = timezone.now()
+    reminder_sql.finish(reminder_id=row.pk, claim="not-mine", status="sent", now=now, sent_at=now)
+    row.refresh_from_db()
+    assert row.status == "sending" and row.sent_at is None
+    retry_at = now + timedelta(minutes=2)
+    reminder_sql.finish(
+        reminder_id=row.pk, claim=claim, status="pending", now=now, error="SMTPDataError: 451", due_at=retry_at
+    )
+    row.refresh_from_db()
+    assert (row.status, row.last_error, row.due_at, row.lease_until) == (
+        "pending",
+        "SMTPDataError: 451",
+        retry_at,
+        None,
+    )
+
+
+def test_the_statements_are_prepared_again_on_a_new_connection(visit):
+    row, claim = claimed(visit, "day_before")
+    connection.close()  # as after a dropped connection: the next one has no prepared statements
+    with transaction.atomic():
+        assert reminder_sql.read_locked(reminder_id=row.pk, claim=claim).pk == row.pk
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements ORDER BY name")
+        assert [name for (name,) in cursor.fetchall()] == ["booking_reminder_read"]
