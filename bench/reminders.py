@@ -60,16 +60,40 @@ def worker_rss(pid: int) -> int:
     return total
 
 
-def worker_cpu(pid: int) -> float:
-    """CPU seconds (user + system) the worker's live processes have used so far."""
+def cpu_seconds(pids) -> float:
+    """CPU seconds (user + system) these processes, those still alive, have used so far."""
     total = 0
-    for process in worker_processes(pid):
+    for process in pids:
         try:
             fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def worker_cpu(pid: int) -> float:
+    return cpu_seconds(worker_processes(pid))
+
+
+def server_cpu() -> dict[str, float]:
+    """CPU seconds used so far by PostgreSQL's processes and by Redis (all of this machine's)."""
+    named: dict[str, list[int]] = {"postgres": [], "redis-server": []}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if command in named:
+                named[command].append(int(entry.name))
+    return {name: cpu_seconds(pids) for name, pids in named.items()}
+
+
+def machine_busy() -> float:
+    """CPU seconds all cores have spent busy so far (everything but idle and I/O wait), from /proc/stat."""
+    user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 class PeakMemory(threading.Thread):
@@ -172,9 +196,10 @@ def main() -> None:
             wait_ready(app, worker)
             beat_tick()  # warm-up: imports, templates, connections to PostgreSQL and the SMTP sink
             if not sink.wait_for(WARMUP, timeout=60):
-                sys.exit(f"warm-up: {len(sink.messages)} of {WARMUP} e-mails arrived")
+                sys.exit(f"warm-up: {len(sink)} of {WARMUP} e-mails arrived")
             wait_settled(Reminder.objects.all(), timeout=10)
             baseline, cpu_before, sink_before = worker_rss(worker.pid), worker_cpu(worker.pid), time.process_time()
+            servers_before, busy_before = server_cpu(), machine_busy()
             peak = PeakMemory(worker.pid)
             peak.start()
 
@@ -183,6 +208,8 @@ def main() -> None:
             beat_tick()
             arrived = sink.wait_for(WARMUP + COUNT, timeout=TIMEOUT)
             cpu, sink_cpu = worker_cpu(worker.pid) - cpu_before, time.process_time() - sink_before
+            servers = {name: used - servers_before[name] for name, used in server_cpu().items()}
+            busy = machine_busy() - busy_before
             wait_settled(measured_reminders(), timeout=30)
             time.sleep(1)  # a late duplicate would arrive now
             end = worker_rss(worker.pid)
@@ -221,8 +248,11 @@ def main() -> None:
         f"p95 {percentile(lateness, 0.95):.1f} s   (target max <= 60 s)"
     )
     print(f"dispatch pass:     {dispatch[-1] if dispatch else '?'} in the worker (queueing 10,000 tasks)")
+    per_mail = {name: seconds / COUNT * 1000 for name, seconds in servers.items()}
     print(
-        f"CPU per e-mail:    worker {cpu / COUNT * 1000:.2f} ms, SMTP sink and bench {sink_cpu / COUNT * 1000:.2f} ms"
+        f"CPU per e-mail:    worker {cpu / COUNT * 1000:.2f} ms, SMTP sink and bench {sink_cpu / COUNT * 1000:.2f} ms, "
+        f"PostgreSQL {per_mail['postgres']:.2f} ms, Redis {per_mail['redis-server']:.2f} ms; all cores busy "
+        f"{busy / COUNT * 1000:.2f} ms ({busy / (os.cpu_count() * last):.0%} of {os.cpu_count()} cores)"
     )
     print(f"duplicates:        {duplicates:8d}     (target 0)")
     print(

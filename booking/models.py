@@ -119,6 +119,7 @@ class Patient(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    approval_emailed_at = models.DateTimeField(_("booking link e-mailed"), null=True, blank=True, editable=False)
     booking_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

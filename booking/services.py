@@ -207,6 +207,41 @@ def _send_approval(patient_id: int) -> None:
     send_treatment_approval.delay(patient_id)
 
 
+def treatment_approval_notify(*, patient_id: int) -> bool:
+    """E-mail an approved patient their booking link, once: the row records that it went."""
+    from booking.emails import approval_email
+
+    with transaction.atomic():
+        patient = (
+            Patient.objects.select_for_update()
+            .filter(pk=patient_id, approved_for_treatment_at__isnull=False, approval_emailed_at__isnull=True)
+            .first()
+        )
+        if patient is None:
+            return False
+        approval_email(patient).send()
+        patient.approval_emailed_at = timezone.now()
+        patient.save(update_fields=["approval_emailed_at"])
+    return True
+
+
+# A notification whose message was lost (a worker killed, Redis restarted: the broker keeps no
+# copy, see CELERY_BROKER_TRANSPORT_OPTIONS) is found again in the database by a beat sweep.
+MISSED_AFTER = timedelta(minutes=2)  # the normal path has had time to deliver it
+MISSED_WITHIN = timedelta(days=7)  # older than that, staff follow up by hand
+
+
+def missed_approvals_notify(*, now: datetime | None = None) -> int:
+    """Send the booking-link e-mails that were due but never went. Returns how many were sent."""
+    now = now or timezone.now()
+    missed = Patient.objects.filter(
+        approval_emailed_at__isnull=True,
+        approved_for_treatment_at__lt=now - MISSED_AFTER,
+        approved_for_treatment_at__gte=now - MISSED_WITHIN,
+    ).values_list("pk", flat=True)
+    return sum(treatment_approval_notify(patient_id=patient_id) for patient_id in missed)
+
+
 def appointment_staff_save(
     *, appointment: Appointment, changed: frozenset[str] | None = None, now: datetime | None = None
 ) -> Appointment:
@@ -382,7 +417,9 @@ def _enqueue(ids: list[int]) -> None:
     from booking.tasks import send_reminder
     from telemed.celery import app
 
-    with app.producer_or_acquire() as producer:
+    # One Redis pipeline per batch instead of a round trip per message (0.55 -> 0.23 ms a message,
+    # bench/README.md). If the flush fails, the rows stay queued and their lease brings them back.
+    with app.producer_or_acquire() as producer, producer.batch():
         for reminder_id in ids:
             send_reminder.apply_async((reminder_id,), producer=producer)
 

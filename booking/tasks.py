@@ -3,8 +3,6 @@ from smtplib import SMTPException
 from celery import shared_task
 
 from booking import services
-from booking.emails import approval_email
-from booking.models import Patient
 
 
 @shared_task
@@ -21,6 +19,10 @@ def send_reminder(reminder_id: int) -> str:
 
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=6)
 def send_treatment_approval(patient_id: int) -> None:
-    patient = Patient.objects.filter(pk=patient_id, approved_for_treatment_at__isnull=False).first()
-    if patient is not None:
-        approval_email(patient).send()
+    services.treatment_approval_notify(patient_id=patient_id)
+
+
+@shared_task
+def send_missed_approvals() -> int:
+    """Every few minutes (beat): booking-link e-mails whose message was lost."""
+    return services.missed_approvals_notify()

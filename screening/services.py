@@ -21,6 +21,10 @@ from screening.steps import active_steps, first_incomplete
 
 logger = logging.getLogger(__name__)
 
+# An urgent alert not sent this long after submission was lost (the normal path sends it within
+# seconds); alerts older than a week are past help by e-mail and left to the admin's urgent list.
+MISSED_ALERT_AFTER = datetime.timedelta(minutes=2)
+MISSED_ALERT_WITHIN = datetime.timedelta(days=7)
 TYPED_VALUE_LIMIT = 1000  # what we keep of a field typed but not yet valid
 
 
@@ -139,6 +143,19 @@ def urgent_screening_alert(*, screening_id: int) -> bool:
     screening.staff_alerted_at = timezone.now()
     screening.save(update_fields=["staff_alerted_at"])
     return True
+
+
+def missed_urgent_alerts_send(*, now: datetime.datetime | None = None) -> int:
+    """Alert staff of urgent screenings whose alert was lost (its message gone with a worker or with
+    Redis, which keeps no copy): every minute (beat). Returns how many were sent."""
+    now = now or timezone.now()
+    missed = Screening.objects.filter(
+        urgent=True,
+        staff_alerted_at__isnull=True,
+        submitted_at__lt=now - MISSED_ALERT_AFTER,
+        submitted_at__gte=now - MISSED_ALERT_WITHIN,
+    ).values_list("pk", flat=True)
+    return sum(urgent_screening_alert(screening_id=screening_id) for screening_id in missed)
 
 
 def screenings_mark_reviewed(*, screenings, user) -> int:

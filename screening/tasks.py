@@ -2,7 +2,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from screening.services import unfinished_screenings_purge, urgent_screening_alert
+from screening.services import missed_urgent_alerts_send, unfinished_screenings_purge, urgent_screening_alert
 
 
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=6)
@@ -13,3 +13,9 @@ def alert_staff_of_urgent_screening(screening_id: int) -> None:
 @shared_task
 def purge_unfinished_screenings() -> None:
     unfinished_screenings_purge()
+
+
+@shared_task
+def alert_staff_of_missed_urgent_screenings() -> int:
+    """Every minute (beat): urgent screenings whose alert message was lost."""
+    return missed_urgent_alerts_send()

@@ -1,6 +1,10 @@
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
+from booking import services
 from booking.models import Patient
 from tests.booking.conftest import clinic_time
 from tests.booking.test_booking import book
@@ -43,3 +47,25 @@ def test_approving_a_patient_emails_a_booking_link_once(staff_client, django_cap
     assert email.subject == "You can now book your next appointments"
     assert f"/book/?patient={patient.booking_token}" in email.body
     assert "ketamine" not in email.subject.lower()
+    assert patient.approval_emailed_at is not None
+
+
+def test_a_booking_link_whose_message_was_lost_is_sent_by_the_sweep_once():
+    """The broker keeps no copy of a message (settings: ack emulation off): the row says what is owed."""
+    now = timezone.now()
+    lost, in_flight, sent, long_ago = (
+        Patient.objects.create(full_name=f"P {n}", email=f"p{n}@example.org", phone="5550100", **fields)
+        for n, fields in enumerate(
+            [
+                {"approved_for_treatment_at": now - timedelta(minutes=3)},
+                {"approved_for_treatment_at": now - timedelta(seconds=30)},  # its message may still be on its way
+                {"approved_for_treatment_at": now - timedelta(hours=1), "approval_emailed_at": now},
+                {"approved_for_treatment_at": now - timedelta(days=8)},  # staff follow up by hand
+            ]
+        )
+    )
+    assert services.missed_approvals_notify() == 1
+    assert services.missed_approvals_notify() == 0
+    assert [email.to for email in mail.outbox] == [[lost.email]]
+    lost.refresh_from_db()
+    assert lost.approval_emailed_at is not None

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from screening.models import Screening
-from screening.services import screening_step_save, screening_submit
+from screening.services import missed_urgent_alerts_send, screening_step_save, screening_submit
 from telemed.celery import app
 from tests.factories import StaffUserFactory
 from tests.screening import personas
@@ -42,6 +42,23 @@ def test_a_real_worker_sends_exactly_one_staff_email_for_an_urgent_screening(set
     assert mail.outbox[0].subject == "Urgent: a screening needs a clinician today"
     screening.refresh_from_db()
     assert screening.staff_alerted_at is not None
+
+
+@pytest.mark.django_db
+def test_an_urgent_alert_whose_message_was_lost_is_sent_by_the_sweep_once(settings):
+    """The broker keeps no copy of a message (settings: ack emulation off): the row says what is owed."""
+    settings.SCREENING_ALERT_EMAILS = ["oncall@clinic.example.org"]
+    with transaction.atomic():  # alerts are queued on commit, which never comes in this test: as if lost
+        lost = submitted_screening(personas.URGENT)
+        recent = submitted_screening(personas.URGENT)
+    mail.outbox.clear()
+    Screening.objects.filter(pk=lost.pk).update(submitted_at=timezone.now() - datetime.timedelta(minutes=3))
+    assert missed_urgent_alerts_send() == 1  # not the one submitted seconds ago: its alert may be on its way
+    assert missed_urgent_alerts_send() == 0
+    assert [email.subject for email in mail.outbox] == ["Urgent: a screening needs a clinician today"]
+    lost.refresh_from_db()
+    recent.refresh_from_db()
+    assert lost.staff_alerted_at is not None and recent.staff_alerted_at is None
 
 
 @pytest.mark.django_db

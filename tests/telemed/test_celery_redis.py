@@ -28,6 +28,16 @@ def test_celery_is_configured_for_json_only_and_time_limits():
     assert "clear-expired-sessions" in app.conf.beat_schedule
 
 
+def test_every_beat_entry_names_a_registered_task_including_the_sweeps_for_lost_messages():
+    app.loader.import_default_modules()
+    schedule = app.conf.beat_schedule
+    assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
+    assert schedule["alert-missed-urgent-screenings"]["schedule"] == 60
+    assert "send-missed-approvals" in schedule and "dispatch-due-reminders" in schedule
+    # Redis keeps no copy of a message until acknowledged: the sweeps above are what make a lost one good.
+    assert app.conf.broker_transport_options.get("ack_emulation") is False
+
+
 def make_session(*, expired: bool) -> str:
     store = SessionStore()
     store["step"] = 1
