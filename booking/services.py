@@ -2,6 +2,7 @@
 
 import logging
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -504,10 +505,9 @@ def reminders_resend(*, reminder_ids, now: datetime | None = None) -> int:
     return len(ids)
 
 
-# One SMTP connection per worker process, kept open between reminders (a new connection for
-# each message would cost a TCP and TLS handshake every time).
-_mail_connection = None
-_mail_used_at = 0.0  # time.monotonic() of the last message sent on it
+# One SMTP connection per worker process (per thread, under a threads pool), kept open between
+# reminders: a new connection for each message would cost a TCP and TLS handshake every time.
+_mail = threading.local()  # .connection, and .used_at: time.monotonic() of its last message
 # A server drops connections idle for minutes (Postfix after 300 s): one left idle longer than
 # this is checked with NOOP before use. A busy one is not: a NOOP per message cost a round trip
 # each, and a connection dropped all the same fails one attempt, which is retried (MAX_ATTEMPTS).
@@ -515,29 +515,27 @@ MAIL_IDLE_CHECK_AFTER = 10.0
 
 
 def _deliver(message) -> None:
-    global _mail_connection, _mail_used_at
-    if _mail_connection is None:
-        _mail_connection = mail.get_connection()
-        _mail_connection.open()
+    connection = getattr(_mail, "connection", None)
+    if connection is None:
+        connection = _mail.connection = mail.get_connection()
+        connection.open()
     elif (
-        getattr(_mail_connection, "connection", None) is not None
-        and time.monotonic() - _mail_used_at > MAIL_IDLE_CHECK_AFTER
+        getattr(connection, "connection", None) is not None and time.monotonic() - _mail.used_at > MAIL_IDLE_CHECK_AFTER
     ):
         try:
-            _mail_connection.connection.noop()
+            connection.connection.noop()
         except Exception:  # noqa: BLE001
             _close_mail_connection()
             return _deliver(message)
-    message.connection = _mail_connection
+    message.connection = connection
     message.send()
-    _mail_used_at = time.monotonic()
+    _mail.used_at = time.monotonic()
 
 
 def _close_mail_connection() -> None:
-    global _mail_connection
-    if _mail_connection is not None:
+    connection, _mail.connection = getattr(_mail, "connection", None), None
+    if connection is not None:
         try:
-            _mail_connection.close()
+            connection.close()
         except Exception:  # noqa: BLE001 - closing a broken connection may fail too
             logger.debug("closing the mail connection failed")
-        _mail_connection = None

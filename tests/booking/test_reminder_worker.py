@@ -82,8 +82,10 @@ def wait_until_settled(timeout: float) -> None:
     raise AssertionError(f"still open: {list(Reminder.objects.values_list('kind', 'status'))}")
 
 
-def test_every_due_reminder_is_sent_exactly_once_over_smtp(sink):
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+@pytest.mark.parametrize("pool", [{"pool": "solo"}, {"pool": "threads", "concurrency": 4}], ids=["solo", "threads"])
+def test_every_due_reminder_is_sent_exactly_once_over_smtp_each_to_its_own_patient(sink, pool):
+    """Under the threads pool, sends run at once in one process: each thread keeps its own SMTP connection."""
+    with start_worker(app, **pool, perform_ping_check=False, shutdown_timeout=10):
         made = visits(15)  # each: a confirmation and (the visit is 20 h away) the day-before reminder
         services.reminders_dispatch()  # the beat's pass; queued-on-commit sends may already be done
         wait_until_settled(30)
@@ -96,6 +98,14 @@ def test_every_due_reminder_is_sent_exactly_once_over_smtp(sink):
         assert subjects[1] in {"Your appointment is today", "Your appointment is tomorrow"}
     assert {to for to, _subject in counts} == {appointment.patient.email for appointment in made}
     assert set(Reminder.objects.values_list("status", flat=True)) == {"sent"}
+    with connection.cursor() as cursor:  # the pool's threads are gone; their connections are not
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    names = {appointment.patient.email: appointment.patient.full_name for appointment in made}
+    for message in sink.messages:  # no patient's e-mail carries another's name
+        assert f"Hello {names[message.recipient]},".encode() in message.content
 
 
 def test_two_dispatchers_at_once_queue_each_reminder_once_and_send_it_once(sink):
