@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from booking import reminder_sql, reminders, selectors, slots
 from booking.models import Appointment, AppointmentType, Patient, Reminder
 from screening.models import Outcome, Screening
+from telemed.owed import lost_since
 
 logger = logging.getLogger(__name__)
 
@@ -226,19 +227,10 @@ def treatment_approval_notify(*, patient_id: int) -> bool:
     return True
 
 
-# A notification whose message was lost (a worker killed, Redis restarted: the broker keeps no
-# copy, see CELERY_BROKER_TRANSPORT_OPTIONS) is found again in the database by a beat sweep.
-MISSED_AFTER = timedelta(minutes=2)  # the normal path has had time to deliver it
-MISSED_WITHIN = timedelta(days=7)  # older than that, staff follow up by hand
-
-
 def missed_approvals_notify(*, now: datetime | None = None) -> int:
-    """Send the booking-link e-mails that were due but never went. Returns how many were sent."""
-    now = now or timezone.now()
+    """Send the booking-link e-mails whose message was lost (telemed/owed.py). Returns how many."""
     missed = Patient.objects.filter(
-        approval_emailed_at__isnull=True,
-        approved_for_treatment_at__lt=now - MISSED_AFTER,
-        approved_for_treatment_at__gte=now - MISSED_WITHIN,
+        approval_emailed_at__isnull=True, **lost_since("approved_for_treatment_at", now or timezone.now())
     ).values_list("pk", flat=True)
     return sum(treatment_approval_notify(patient_id=patient_id) for patient_id in missed)
 

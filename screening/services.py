@@ -18,13 +18,10 @@ from screening.forms import answered_date_of_birth
 from screening.instruments import GAD7, PCL5, PHQ9
 from screening.models import UNFINISHED_KEPT_DAYS, Screening
 from screening.steps import active_steps, first_incomplete
+from telemed.owed import lost_since
 
 logger = logging.getLogger(__name__)
 
-# An urgent alert not sent this long after submission was lost (the normal path sends it within
-# seconds); alerts older than a week are past help by e-mail and left to the admin's urgent list.
-MISSED_ALERT_AFTER = datetime.timedelta(minutes=2)
-MISSED_ALERT_WITHIN = datetime.timedelta(days=7)
 TYPED_VALUE_LIMIT = 1000  # what we keep of a field typed but not yet valid
 
 
@@ -146,14 +143,10 @@ def urgent_screening_alert(*, screening_id: int) -> bool:
 
 
 def missed_urgent_alerts_send(*, now: datetime.datetime | None = None) -> int:
-    """Alert staff of urgent screenings whose alert was lost (its message gone with a worker or with
-    Redis, which keeps no copy): every minute (beat). Returns how many were sent."""
-    now = now or timezone.now()
+    """Alert staff of urgent screenings whose alert message was lost (telemed/owed.py): every minute
+    (beat). Older ones are past help by e-mail: the admin lists urgent screenings. Returns how many."""
     missed = Screening.objects.filter(
-        urgent=True,
-        staff_alerted_at__isnull=True,
-        submitted_at__lt=now - MISSED_ALERT_AFTER,
-        submitted_at__gte=now - MISSED_ALERT_WITHIN,
+        urgent=True, staff_alerted_at__isnull=True, **lost_since("submitted_at", now or timezone.now())
     ).values_list("pk", flat=True)
     return sum(urgent_screening_alert(screening_id=screening_id) for screening_id in missed)
 

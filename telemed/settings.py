@@ -160,8 +160,8 @@ else:
     # alert or a booking-link e-mail is found again by a beat sweep (not yet sent, per its row),
     # the beat's own tasks come round again. So Redis is not asked to keep a copy of each message
     # until it is acknowledged (kombu's ack emulation): that bookkeeping cost two Redis round trips
-    # and 0.9 ms of the worker's single consumer per message, and made it the bottleneck at a few
-    # hundred reminders a second (bench/README.md). Redis here keeps nothing on disk anyway.
+    # per message and nearly halved how many tasks a worker ran per second (bench/README.md). A
+    # Redis that restarts without persistence loses its queue whatever this says.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"ack_emulation": False}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
