@@ -170,6 +170,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True  # tasks change state in the database; nobody waits on a result
+# Acknowledge after the task, and hand back a task whose pool process died: this gives redelivery
+# with the embedded (filesystem) broker; with Redis no copy is kept (above) and the database's
+# leases and sweeps bring a lost task back.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
