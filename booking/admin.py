@@ -72,7 +72,7 @@ class AppointmentTypeAdmin(admin.ModelAdmin):
 class PatientAdmin(admin.ModelAdmin):
     list_display = ["__str__", "full_name", "email", "approved_for_treatment_at"]
     search_fields = ["full_name", "email", "phone"]
-    readonly_fields = ["approved_for_treatment_at", "approved_by", "booking_token", "created_at"]
+    readonly_fields = ["approved_for_treatment_at", "approved_by", "approval_emailed_at", "booking_token", "created_at"]
     actions = ["approve_for_treatment"]
 
     @admin.action(description=_("Approve selected patients for treatment sessions"))

@@ -48,6 +48,8 @@ def test_approving_a_patient_emails_a_booking_link_once(staff_client, django_cap
     assert f"/book/?patient={patient.booking_token}" in email.body
     assert "ketamine" not in email.subject.lower()
     assert patient.approval_emailed_at is not None
+    page = staff_client.get(f"/admin/booking/patient/{patient.pk}/change/").content.decode()
+    assert "Booking link e-mailed" in page  # staff see whether the link went
 
 
 def test_a_booking_link_whose_message_was_lost_is_sent_by_the_sweep_once():
