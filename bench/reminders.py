@@ -190,7 +190,7 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"])
-    parser.add_argument("--concurrency", type=int, default=3, help="as the Procfile (WORKER_CONCURRENCY)")
+    parser.add_argument("--concurrency", type=int, default=4, help="as the Procfile (WORKER_CONCURRENCY)")
     parser.add_argument("--prefetch-multiplier", type=int, help="instead of the settings' value (1)")
     options = parser.parse_args()
 
