@@ -419,50 +419,68 @@ def _enqueue(ids: list[int]) -> None:
 
 def reminder_send(*, reminder_id: int) -> str:
     """Send one reminder if it is due and nobody else holds it. Returns what happened (for tests/logs)."""
-    from booking.emails import reminder_email
-
     now, claim = timezone.now(), secrets.token_hex(16)
-    claimed = reminder_sql.claim(
-        reminder_id=reminder_id, claim=claim, lease_until=now + _claim_lease(), now=now, max_attempts=MAX_ATTEMPTS
-    )
-    if not claimed:
+    taking = {"reminder_id": reminder_id, "claim": claim, "lease_until": now + _claim_lease(), "now": now}
+    # The row stays locked while it is checked and sent. A move or a cancel of its visit locks the
+    # visit's reminders in its own transaction: it waits for this send (at most EMAIL_TIMEOUT) and
+    # then reopens the row for the new time, or it went first and reset the claim, and this finds
+    # nothing.
+    if reminder_sql.one_round_trip():  # a worker: the claim, the lock and the read in one round trip
+        reminder = reminder_sql.claim_and_read_locked(**taking, max_attempts=MAX_ATTEMPTS)
+        try:
+            if reminder is None:
+                reminder_sql.end()
+                return "not mine"
+            return _send_claimed(reminder, claim=claim, now=now, commit=True)
+        except BaseException:
+            reminder_sql.rollback()  # the claim stays: a lost send is retried once its lease lapses
+            raise
+    if not reminder_sql.claim(**taking, max_attempts=MAX_ATTEMPTS):
         return "not mine"
     with transaction.atomic():
-        # The row stays locked while it is checked and sent. A move or a cancel of its visit
-        # locks the visit's reminders in its own transaction: it waits for this send (at most
-        # EMAIL_TIMEOUT) and then reopens the row for the new time, or it went first and reset
-        # the claim, and this finds nothing.
         reminder = reminder_sql.read_locked(reminder_id=reminder_id, claim=claim)
         if reminder is None:
             return "not mine"
-        appointment = reminder.appointment
+        return _send_claimed(reminder, claim=claim, now=now, commit=False)
 
-        def outcome(status: Reminder.Status, **fields) -> None:
-            reminder_sql.finish(reminder_id=reminder_id, claim=claim, status=status.value, now=timezone.now(), **fields)
 
-        if (
-            reminder.for_start != appointment.start
-            or not reminders.wanted_for(kind=reminder.kind, status=appointment.status)
-            or not reminders.still_useful(kind=reminder.kind, start=appointment.start, due=reminder.due_at, now=now)
-        ):
-            outcome(Reminder.Status.CANCELLED, error=_("No longer needed when due."))
-            return "not needed"
-        try:
-            _deliver(reminder_email(reminder))
-        except Exception as exc:  # noqa: BLE001 - any failure is one attempt; the row says which
-            _close_mail_connection()
-            logger.warning("reminder %s: attempt %s failed (%s)", reminder_id, reminder.attempts, type(exc).__name__)
-            if reminder.attempts >= MAX_ATTEMPTS:
-                outcome(Reminder.Status.FAILED, error=_describe(exc))
-                return "failed"
-            outcome(
-                Reminder.Status.PENDING,
-                error=_describe(exc),
-                due_at=timezone.now() + reminders.retry_delay(reminder.attempts),
-            )
-            return "retry"
-        outcome(Reminder.Status.SENT, sent_at=timezone.now())
-        return "sent"
+def _send_claimed(reminder: Reminder, *, claim: str, now: datetime, commit: bool) -> str:
+    """Check, send and record one claimed, locked reminder; `commit` ends its transaction with the record.
+
+    Runs inside the send's transaction, which Django may not know of (claim_and_read_locked): nothing
+    here may open a transaction of its own, whose commit would release the row's lock mid-send."""
+    from booking.emails import reminder_email
+
+    appointment = reminder.appointment
+
+    def outcome(status: Reminder.Status, **fields) -> None:
+        reminder_sql.finish(
+            reminder_id=reminder.pk, claim=claim, status=status.value, now=timezone.now(), commit=commit, **fields
+        )
+
+    if (
+        reminder.for_start != appointment.start
+        or not reminders.wanted_for(kind=reminder.kind, status=appointment.status)
+        or not reminders.still_useful(kind=reminder.kind, start=appointment.start, due=reminder.due_at, now=now)
+    ):
+        outcome(Reminder.Status.CANCELLED, error=_("No longer needed when due."))
+        return "not needed"
+    try:
+        _deliver(reminder_email(reminder))
+    except Exception as exc:  # noqa: BLE001 - any failure is one attempt; the row says which
+        _close_mail_connection()
+        logger.warning("reminder %s: attempt %s failed (%s)", reminder.pk, reminder.attempts, type(exc).__name__)
+        if reminder.attempts >= MAX_ATTEMPTS:
+            outcome(Reminder.Status.FAILED, error=_describe(exc))
+            return "failed"
+        outcome(
+            Reminder.Status.PENDING,
+            error=_describe(exc),
+            due_at=timezone.now() + reminders.retry_delay(reminder.attempts),
+        )
+        return "retry"
+    outcome(Reminder.Status.SENT, sent_at=timezone.now())
+    return "sent"
 
 
 def _describe(exc: Exception) -> str:

@@ -6,6 +6,8 @@ of CPU an e-mail took to build; bench/README.md). The pages of the site stay on 
 
 As in Django's templates: every sentence through gettext (a literal is trusted, the values put into
 it are escaped in HTML), HTML autoescaped, text not, a missing variable an error rather than a blank.
+Django's makemessages does not read Jinja2 templates: when the site gains a second language, their
+gettext() strings are extracted with Babel's Jinja2 extractor (jinja2.ext.babel_extract).
 """
 
 from django.dispatch import receiver

@@ -23,6 +23,11 @@ class Prepared:
         if cursor.db.vendor != "postgresql":
             cursor.execute(self.sql, params)
             return
+        self.prepare(cursor)
+        cursor.execute(self.execute_sql, params)
+
+    def prepare(self, cursor) -> None:
+        """PREPARE on this PostgreSQL connection, if not yet done."""
         raw = cursor.db.connection
         if raw not in self._prepared_on:
             body = self.sql
@@ -31,5 +36,10 @@ class Prepared:
             types = ", ".join(kind for _name, kind in self.parameters)
             cursor.execute(f"PREPARE {self.name} ({types}) AS {body}")
             self._prepared_on.add(raw)
+
+    @property
+    def execute_sql(self) -> str:
+        """The EXECUTE statement, with `%(name)s` placeholders: for a prepared connection, to send
+        with other statements in one round trip."""
         placeholders = ", ".join(f"%({name})s" for name, _type in self.parameters)
-        cursor.execute(f"EXECUTE {self.name} ({placeholders})", params)
+        return f"EXECUTE {self.name} ({placeholders})"

@@ -3,6 +3,9 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
 import pytest
 import time_machine
 from django.db import connection, transaction
@@ -119,3 +122,73 @@ def test_the_statements_are_prepared_again_on_a_new_connection(visit):
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM pg_prepared_statements ORDER BY name")
         assert [name for (name,) in cursor.fetchall()] == ["booking_reminder_read"]
+
+
+@pytest.fixture
+def elsewhere():
+    """A second connection to the same database: what another worker, or staff moving a visit, see."""
+    settings_dict = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=settings_dict["NAME"], user=settings_dict["USER"], host=settings_dict["HOST"], port=settings_dict["PORT"]
+    )
+    other.autocommit = True
+    yield other.cursor()
+    other.close()
+
+
+def take_in_one_round_trip(row, *, claim="d" * 32):
+    now = row.due_at + timedelta(minutes=1)
+    assert reminder_sql.one_round_trip()  # autocommit, as in a worker
+    return reminder_sql.claim_and_read_locked(
+        reminder_id=row.pk, claim=claim, lease_until=now + timedelta(minutes=2), now=now, max_attempts=5
+    )
+
+
+def locked_elsewhere(cursor, row) -> bool:
+    cursor.execute("SET lock_timeout = '100ms'")
+    try:
+        cursor.execute("SELECT 1 FROM booking_reminder WHERE id = %s FOR UPDATE", [row.pk])
+    except psycopg2.errors.LockNotAvailable:
+        return True
+    return False
+
+
+def test_in_one_round_trip_the_claim_is_committed_and_the_row_stays_locked_until_its_outcome(visit, elsewhere):
+    row = Reminder.objects.get(appointment=visit, kind="preparation")
+    attempts_before = row.attempts
+
+    reminder = take_in_one_round_trip(row)
+
+    # The same objects as the two-step read gives, from one round trip.
+    assert reminder.pk == row.pk and reminder.appointment.patient.full_name == "Ana Díaz"
+    assert reminder.appointment.clinician.video_room_url == "https://video.example.org/room-7"
+    elsewhere.execute("SELECT status, claim, attempts FROM booking_reminder WHERE id = %s", [row.pk])
+    assert elsewhere.fetchone() == ("sending", "d" * 32, attempts_before + 1)  # committed before the send
+    assert locked_elsewhere(elsewhere, row)  # a move or cancel waits for the send
+
+    sent_at = timezone.now()
+    reminder_sql.finish(reminder_id=row.pk, claim="d" * 32, status="sent", now=sent_at, sent_at=sent_at, commit=True)
+
+    assert not locked_elsewhere(elsewhere, row)
+    elsewhere.execute("SELECT status, lease_until FROM booking_reminder WHERE id = %s", [row.pk])
+    assert elsewhere.fetchone() == ("sent", None)
+    assert connection.connection.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+
+
+def test_a_send_undone_keeps_its_claim_and_counted_attempt_and_frees_the_row(visit, elsewhere):
+    row = Reminder.objects.get(appointment=visit, kind="preparation")
+
+    assert take_in_one_round_trip(row) is not None
+    reminder_sql.rollback()  # the worker's send failed in a way it could not record
+
+    assert not locked_elsewhere(elsewhere, row)
+    elsewhere.execute("SELECT status, claim, attempts FROM booking_reminder WHERE id = %s", [row.pk])
+    assert elsewhere.fetchone() == ("sending", "d" * 32, row.attempts + 1)  # its lease brings it back
+    assert take_in_one_round_trip(row, claim="e" * 32) is None  # nobody takes it before the lease lapses
+    reminder_sql.end()
+    assert connection.connection.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+
+
+def test_one_round_trip_is_not_used_inside_a_transaction_of_the_callers():
+    with transaction.atomic():
+        assert not reminder_sql.one_round_trip()  # its COMMIT would end the caller's transaction
