@@ -105,7 +105,15 @@ def claim_and_read_locked(
     with connection.cursor() as cursor:
         for statement in (CLAIM, READ, FINISH):  # before the transaction: a rollback would undo a PREPARE
             statement.prepare(cursor)
-        cursor.execute(f"BEGIN; {CLAIM.execute_sql}; COMMIT; BEGIN; {READ.execute_sql}", params)
+        # The claim's commit does not wait for its WAL to reach the disk (synchronous_commit off for
+        # that transaction only): other workers see it at once all the same, and the outcome's
+        # commit, which does wait, writes it to disk with it. Only a crash of PostgreSQL itself
+        # between the two could lose it, and then the outcome is lost too and the e-mail may be
+        # sent again, as it would be with the claim kept (README: the one guarantee SMTP cannot give).
+        cursor.execute(
+            f"BEGIN; SET LOCAL synchronous_commit = off; {CLAIM.execute_sql}; COMMIT; BEGIN; {READ.execute_sql}",
+            params,
+        )
         row = cursor.fetchone()
     return None if row is None else _reminder_from_row(row)
 
