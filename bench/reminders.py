@@ -183,6 +183,20 @@ def wait_settled(reminders, timeout: float) -> None:
         time.sleep(0.1)
 
 
+CALIBRATION = "import time; t = time.process_time(); sum(i * i for i in range(2**21)); print(time.process_time() - t)"
+
+
+def machine_speed() -> float:
+    """CPU milliseconds a fixed piece of Python takes, on both cores at once (median of 3 pairs). This
+    machine's speed moves by a third from one run to the next (bench/README.md): a run's figures
+    are read against this one."""
+    timings = []
+    for _ in range(3):
+        pair = [subprocess.Popen([sys.executable, "-c", CALIBRATION], stdout=subprocess.PIPE) for _ in range(2)]
+        timings += [float(process.communicate()[0]) * 1000 for process in pair]
+    return statistics.median(timings)
+
+
 def percentile(values: list[float], share: float) -> float:
     return sorted(values)[min(int(len(values) * share), len(values) - 1)]
 
@@ -195,6 +209,7 @@ def main() -> None:
     options = parser.parse_args()
 
     ensure_database(DATABASE)
+    speed_before = machine_speed()
     with tempfile.TemporaryDirectory() as scratch, SmtpSink() as sink:
         env = {
             **production_env(scratch, database=DATABASE, redis_db=REDIS_DB),
@@ -276,6 +291,8 @@ def main() -> None:
     workers = "solo" if options.pool == "solo" else f"{options.pool}, concurrency {options.concurrency}"
     workers += f", prefetch multiplier {options.prefetch_multiplier or 1}"
     print(f"worker:            {workers}; load average {os.getloadavg()[0]:.2f} at the end")
+    speed_after = machine_speed()
+    print(f"machine speed:     {speed_before:.0f} ms before, {speed_after:.0f} ms after (less is faster)")
     print(f"received:          {len(received)} e-mails, {len(counts)} distinct (of {COUNT})")
     print(f"all sent in:       {last:8.1f} s   (target <= 30 s){'' if arrived else '  -- TIMED OUT'}")
     print(f"throughput:        {len(received) / last:8.0f} e-mails/s")
