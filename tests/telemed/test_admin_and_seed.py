@@ -52,3 +52,16 @@ def test_seed_demo_refuses_when_debug_is_off():
     with pytest.raises(CommandError, match="only runs with DEBUG on"):
         call_command("seed_demo")
     assert not get_user_model().objects.exists()
+
+
+@override_settings(DEBUG=True)
+@pytest.mark.parametrize("clock", ["00:00", "07:21", "08:17", "09:06", "12:00", "18:00"])
+def test_seed_demo_books_its_six_consultations_whatever_the_time(clock, time_machine, capsys):
+    # At 07:21, 08:17 and 09:06 UTC on 1 December (found by trying every 7 minutes of the day) a
+    # pick fell in the buffer of an earlier demo visit of the same clinician: `make run` stopped
+    # with "that time was just taken".
+    time_machine.move_to(f"2026-12-01T{clock}:48Z", tick=False)
+    call_command("seed_demo")
+    from booking.models import Appointment
+
+    assert Appointment.objects.filter(appointment_type__slug="consultation").count() == 6
