@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from booking.calendar import appointment_ics
 from booking.models import Appointment, Patient, Reminder, ReminderKind
 from booking.preparation import fasting_sentence, fasting_times
+from screening.models import Screening
 
 
 def local_start(appointment: Appointment) -> datetime:
@@ -144,6 +145,7 @@ def reminder_email(reminder: Reminder) -> EmailMultiAlternatives:
         subject = _("How are you doing today?")
     elif reminder.kind == ReminderKind.CANCELLATION:
         subject = _("Your appointment is cancelled")
+        context["rebook_url"] = _rebook_url(appointment)
     else:
         raise ValueError(f"no e-mail for reminder kind {reminder.kind!r}")
     return _email(subject=subject, template=f"reminder_{reminder.kind}", context=context, to=appointment.patient)
@@ -169,12 +171,21 @@ def _visit_context(appointment: Appointment) -> dict:
         "ride_url": site_url("booking:ride", appointment.token),
         "manage_url": site_url("booking:manage", appointment.token),
         "booking_url": site_url("booking:start", query={"patient": appointment.patient.booking_token}),
-        # Booking again after a cancel: a consultation needs the screening it was booked from.
-        "rebook_url": site_url("booking:start", query={"screening": appointment.screening.token})
-        if appointment.screening_id
-        else site_url("booking:start", query={"patient": appointment.patient.booking_token}),
         "change_hours": kind.cancellation_cutoff_hours,
     }
+
+
+def _rebook_url(appointment: Appointment) -> str:
+    """Booking again after a cancel: a consultation needs the screening it was booked from (its
+    token only is read: the screening's answers have no business in an e-mail's making)."""
+    token = (
+        Screening.objects.filter(pk=appointment.screening_id).values_list("token", flat=True).first()
+        if appointment.screening_id
+        else None
+    )
+    if token:
+        return site_url("booking:start", query={"screening": token})
+    return site_url("booking:start", query={"patient": appointment.patient.booking_token})
 
 
 def _day_before_subject(start: datetime) -> str:

@@ -10,7 +10,7 @@ the read gives the same objects as the ORM's.
 from contextlib import suppress
 from datetime import datetime
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, Error, connection
 
 from booking.models import Appointment, AppointmentType, Clinician, Patient, Reminder
 from telemed.prepared import Prepared
@@ -103,19 +103,23 @@ def claim_and_read_locked(
     transaction is open all the same."""
     params = {"id": reminder_id, "claim": claim, "lease": lease_until, "now": now, "max_attempts": max_attempts}
     with connection.cursor() as cursor:
-        for statement in (CLAIM, READ, FINISH):  # before the transaction: a rollback would undo a PREPARE
+        for statement in (CLAIM, READ, FINISH):  # outside the send's transaction, once per connection
             statement.prepare(cursor)
         # The claim's commit does not wait for its WAL to reach the disk (synchronous_commit off for
         # that transaction only): other workers see it at once all the same, and the outcome's
         # commit, which does wait, writes it to disk with it. Only a crash of PostgreSQL itself
         # between the two could lose it, and then the outcome is lost too and the e-mail may be
         # sent again, as it would be with the claim kept (README: the one guarantee SMTP cannot give).
-        cursor.execute(
-            f"BEGIN; SET LOCAL synchronous_commit = off; {CLAIM.execute_sql}; COMMIT; BEGIN; {READ.execute_sql}",
-            params,
-        )
-        row = cursor.fetchone()
-    return None if row is None else _reminder_from_row(row)
+        try:
+            cursor.execute(
+                f"BEGIN; SET LOCAL synchronous_commit = off; {CLAIM.execute_sql}; COMMIT; BEGIN; {READ.execute_sql}",
+                params,
+            )
+            row = cursor.fetchone()
+            return None if row is None else _reminder_from_row(row)
+        except BaseException:  # a time limit or an error after the BEGIN: never leave the row locked
+            rollback()
+            raise
 
 
 def end() -> None:
@@ -127,7 +131,7 @@ def end() -> None:
 def rollback() -> None:
     """Undo the transaction claim_and_read_locked() opened (the claim stays: it was committed). On a
     broken connection there is nothing to undo: the server ended the transaction with it."""
-    with suppress(DatabaseError), connection.cursor() as cursor:
+    with suppress(Error), connection.cursor() as cursor:
         cursor.execute("ROLLBACK")
 
 

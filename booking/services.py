@@ -426,7 +426,7 @@ def reminder_send(*, reminder_id: int) -> str:
     # then reopens the row for the new time, or it went first and reset the claim, and this finds
     # nothing.
     if reminder_sql.one_round_trip():  # a worker: the claim, the lock and the read in one round trip
-        reminder = reminder_sql.claim_and_read_locked(**taking, max_attempts=MAX_ATTEMPTS)
+        reminder = reminder_sql.claim_and_read_locked(**taking, max_attempts=MAX_ATTEMPTS)  # rolls back if it fails
         try:
             if reminder is None:
                 reminder_sql.end()

@@ -22,7 +22,27 @@ def close_old_database_connections(sender, **kwargs) -> None:
     from django.db import close_old_connections
 
     if not getattr(sender.request, "is_eager", False):
+        end_stray_transactions()
         close_old_connections()
+
+
+def end_stray_transactions() -> None:
+    """A connection Django believes idle in autocommit, but inside a transaction on the server (the
+    reminder send opens one by hand: booking/reminder_sql.py), is closed, and so rolled back: a row
+    lock left behind would hold up the visit's moves and cancels, and later writes would never be
+    committed. Reading the state costs no round trip."""
+    import logging
+
+    from django.db import connections
+    from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+    for conn in connections.all(initialized_only=True):
+        raw = conn.connection
+        if conn.vendor != "postgresql" or raw is None or conn.in_atomic_block or not conn.get_autocommit():
+            continue
+        if raw.get_transaction_status() != TRANSACTION_STATUS_IDLE:
+            logging.getLogger(__name__).error("a task left a database transaction open: connection closed")
+            conn.close()
 
 
 @signals.worker_init.connect

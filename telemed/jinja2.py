@@ -72,7 +72,7 @@ class EmailEnvironment(Environment):
         language = get_language()
         overlay = self.overlays.get(language)
         if overlay is None:
-            overlay = self.overlay(cache_size=self.cache.capacity if self.cache else 400)
+            overlay = self.overlay(cache_size=getattr(self.cache, "capacity", 400))
             overlay.overlays, overlay.language = None, language
             self.overlays[language] = overlay
         return overlay.get_template(name, parent, globals)

@@ -192,3 +192,44 @@ def test_a_send_undone_keeps_its_claim_and_counted_attempt_and_frees_the_row(vis
 def test_one_round_trip_is_not_used_inside_a_transaction_of_the_callers():
     with transaction.atomic():
         assert not reminder_sql.one_round_trip()  # its COMMIT would end the caller's transaction
+
+
+def test_a_transaction_left_open_by_a_task_is_closed_before_the_next(visit, elsewhere, caplog):
+    from telemed.celery import end_stray_transactions
+
+    row = Reminder.objects.get(appointment=visit, kind="preparation")
+    assert take_in_one_round_trip(row) is not None  # and then, say, the task was killed by its soft limit
+    assert locked_elsewhere(elsewhere, row)
+
+    end_stray_transactions()
+
+    assert not locked_elsewhere(elsewhere, row)
+    assert "left a database transaction open" in caplog.text
+    assert Reminder.objects.filter(pk=row.pk, status="sending").exists()  # the claim stays; its lease brings it back
+
+
+def test_a_failed_smtp_attempt_in_one_round_trip_is_recorded_and_the_connection_left_idle(visit, settings):
+    settings.EMAIL_BACKEND = "tests.booking.test_reminders.RefusingBackend"
+    services._close_mail_connection()
+    row = Reminder.objects.get(appointment=visit, kind="preparation")
+    with time_machine.travel(row.due_at + timedelta(minutes=1), tick=False):
+        assert reminder_sql.one_round_trip()
+        assert services.reminder_send(reminder_id=row.pk) == "retry"
+    row.refresh_from_db()
+    assert (row.status, row.last_error) == ("pending", "SMTPRecipientsRefused: 550")
+    assert connection.connection.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+    services._close_mail_connection()
+
+
+def test_an_error_while_sending_in_one_round_trip_rolls_back_and_keeps_the_claim(visit, elsewhere, monkeypatch):
+    def broken(reminder, **kwargs):
+        raise RuntimeError("a bug while checking the visit")
+
+    monkeypatch.setattr(services, "_send_claimed", broken)
+    row = Reminder.objects.get(appointment=visit, kind="preparation")
+    with time_machine.travel(row.due_at + timedelta(minutes=1), tick=False), pytest.raises(RuntimeError):
+        services.reminder_send(reminder_id=row.pk)
+    assert connection.connection.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+    assert not locked_elsewhere(elsewhere, row)
+    elsewhere.execute("SELECT status, attempts FROM booking_reminder WHERE id = %s", [row.pk])
+    assert elsewhere.fetchone() == ("sending", row.attempts + 1)
