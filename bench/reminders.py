@@ -233,7 +233,6 @@ def main() -> None:
 
         app.control.purge()
         seed(count=COUNT, warmup=WARMUP, now=timezone.now())
-        settle()
         log = Path(scratch) / "worker.log"
         if app.control.ping(timeout=1.0):
             sys.exit("a Celery worker already listens on Redis db 12: is another bench-reminders running?")

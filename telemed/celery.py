@@ -1,5 +1,6 @@
 """The Celery application: settings under the CELERY_ namespace, tasks autodiscovered."""
 
+import logging
 import os
 
 from celery import Celery, signals
@@ -9,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telemed.settings")
 app = Celery("telemed")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+logger = logging.getLogger(__name__)
 
 
 @signals.task_prerun.connect
@@ -31,8 +33,6 @@ def end_stray_transactions() -> None:
     reminder send opens one by hand: booking/reminder_sql.py), is closed, and so rolled back: a row
     lock left behind would hold up the visit's moves and cancels, and later writes would never be
     committed. Reading the state costs no round trip."""
-    import logging
-
     from django.db import connections
     from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
@@ -41,7 +41,7 @@ def end_stray_transactions() -> None:
         if conn.vendor != "postgresql" or raw is None or conn.in_atomic_block or not conn.get_autocommit():
             continue
         if raw.get_transaction_status() != TRANSACTION_STATUS_IDLE:
-            logging.getLogger(__name__).error("a task left a database transaction open: connection closed")
+            logger.error("a task left a database transaction open: connection closed")
             conn.close()
 
 

@@ -60,20 +60,20 @@ class TranslateWhenCompiled(Extension):
 class EmailEnvironment(Environment):
     """Templates compiled once per language (each language's own overlay and template cache)."""
 
-    language: str | None = None  # set on a language's overlay; the base hands renders to those
+    language: str | None = None  # the language of an overlay; the base hands renders to those
 
     def __init__(self, **options):
         super().__init__(**options)
         self.overlays: dict[str | None, EmailEnvironment] = {}
 
     def get_template(self, name, parent=None, globals=None):  # noqa: A002 - Jinja2's signature
-        if self.overlays is None:  # a language's overlay
+        if self.overlayed:  # a language's overlay (Jinja2 marks the environments overlay() makes)
             return super().get_template(name, parent, globals)
         language = get_language()
         overlay = self.overlays.get(language)
         if overlay is None:
             overlay = self.overlay(cache_size=getattr(self.cache, "capacity", 400))
-            overlay.overlays, overlay.language = None, language
+            overlay.language = language
             self.overlays[language] = overlay
         return overlay.get_template(name, parent, globals)
 
