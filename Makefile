@@ -11,7 +11,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --build-co
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/telemed
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint services clean bench-education bench-slots bench-reminders
+.PHONY: run test lint services clean bench-education bench-slots bench-reminders bench-floor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ bench-slots: $(VENV)/.dev-installed services
 ## make bench-reminders: 10,000 due reminders through a real worker, Redis and SMTP (figures in bench/README.md).
 bench-reminders: $(VENV)/.dev-installed services
 	cd bench && ../$(BIN)/python reminders.py
+
+## make bench-floor: the same 10,000 sends by plain processes, no Celery: the floor under bench-reminders.
+bench-floor: $(VENV)/.dev-installed services
+	cd bench && ../$(BIN)/python floor_reminders.py
 
 clean:
 	rm -rf $(VENV) staticfiles var db.sqlite3*

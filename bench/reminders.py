@@ -197,6 +197,22 @@ def machine_speed() -> float:
     return statistics.median(timings)
 
 
+def setup(scratch: str, sink: SmtpSink) -> dict[str, str]:
+    """The bench database migrated and Django set up in this process, which seeds, dispatches and
+    reads the rows like the site would; returns the environment of the processes that send."""
+    ensure_database(DATABASE)
+    env = {
+        **production_env(scratch, database=DATABASE, redis_db=REDIS_DB),
+        "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
+    }
+    manage(env, "migrate", "--noinput")
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    return env
+
+
 def percentile(values: list[float], share: float) -> float:
     return sorted(values)[min(int(len(values) * share), len(values) - 1)]
 
@@ -208,19 +224,9 @@ def main() -> None:
     parser.add_argument("--prefetch-multiplier", type=int, help="instead of the settings' value (1)")
     options = parser.parse_args()
 
-    ensure_database(DATABASE)
     speed_before = machine_speed()
     with tempfile.TemporaryDirectory() as scratch, SmtpSink() as sink:
-        env = {
-            **production_env(scratch, database=DATABASE, redis_db=REDIS_DB),
-            "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
-        }
-        manage(env, "migrate", "--noinput")
-        os.environ.update(env)  # this process seeds, dispatches and reads the rows like the site would
-
-        import django
-
-        django.setup()
+        env = setup(scratch, sink)
         from django.utils import timezone
 
         from bench.seed_reminders import MEASURED, make_due, measured_reminders, seed, settle
