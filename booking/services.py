@@ -412,9 +412,14 @@ def _enqueue(ids: list[int]) -> None:
 
     # One Redis pipeline per batch instead of a round trip per message (0.55 -> 0.23 ms a message,
     # bench/README.md). If the flush fails, the rows stay queued and their lease brings them back.
+    # Inside the batch a publish only adds to the pipeline (the dispatch's 500 rows stay under
+    # kombu's 1,000 a flush), so it has nothing to retry; and the id's repr, given, spares Celery
+    # its saferepr: 0.53 -> 0.43 ms a message.
     with app.producer_or_acquire() as producer, producer.batch():
         for reminder_id in ids:
-            send_reminder.apply_async((reminder_id,), producer=producer)
+            send_reminder.apply_async(
+                (reminder_id,), producer=producer, retry=False, argsrepr=f"({reminder_id},)", kwargsrepr="{}"
+            )
 
 
 def reminder_send(*, reminder_id: int) -> str:

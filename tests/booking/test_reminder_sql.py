@@ -151,6 +151,7 @@ def test_each_statement_finds_its_row_by_the_primary_key_even_with_every_row_que
                 assert "booking_reminder_pkey" in plan, plan
                 assert "reminder_lease_open" not in plan and "reminder_due_pending" not in plan, plan
 
+
 @pytest.fixture
 def elsewhere():
     """A second connection to the same database: what another worker, or staff moving a visit, see."""

@@ -4,6 +4,8 @@ Every e-mail here travels over SMTP to tests/smtp_sink.py; "sent twice" means th
 accepted the same message for the same patient twice.
 """
 
+import base64
+import json
 import os
 import signal
 import subprocess
@@ -14,7 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -80,6 +84,27 @@ def wait_until_settled(timeout: float) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"still open: {list(Reminder.objects.values_list('kind', 'status'))}")
+
+
+def test_a_queued_send_carries_the_reminder_id_and_nothing_about_the_patient_or_the_visit(sink):
+    """What waits in Redis, and what a worker's log or a monitoring tool shows of a task, is the
+    reminder's id: no name, e-mail address or phone number, nor what the visit is for."""
+    made = visits(3, slug="iv-infusion")  # the preparation reminder is due too: all kinds of text
+    services.reminders_dispatch()
+    due = set(Reminder.objects.filter(due_at__lte=timezone.now()).values_list("pk", flat=True))
+    queued = redis.Redis.from_url(settings.CELERY_BROKER_URL).lrange("celery", 0, -1)
+    assert len(due) >= 6 and queued
+    for raw in queued:
+        envelope = json.loads(raw)
+        (reminder_id,), kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
+        assert reminder_id in due and kwargs == {}
+        assert envelope["headers"]["task"] == "booking.tasks.send_reminder"
+        assert (envelope["headers"]["argsrepr"], envelope["headers"]["kwargsrepr"]) == (f"({reminder_id},)", "{}")
+        for appointment in made:
+            for private in (appointment.patient.full_name, appointment.patient.email, appointment.patient.phone):
+                assert private.encode() not in raw
+        assert b"infusion" not in raw.lower() and b"ketamine" not in raw.lower()
+    assert {json.loads(base64.b64decode(json.loads(raw)["body"]))[0][0] for raw in queued} == due
 
 
 @pytest.mark.parametrize("pool", [{"pool": "solo"}, {"pool": "threads", "concurrency": 4}], ids=["solo", "threads"])
