@@ -1,7 +1,9 @@
 """The e-mail templates' engine (telemed/jinja2.py): what a patient reads is escaped where it must be,
 translated in the language of the moment, and a mistake in a template fails loudly."""
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -70,3 +72,34 @@ def test_a_misspelt_variable_stops_the_email_instead_of_leaving_a_blank():
     env = email_engine.environment(loader=TEMPLATES)
     with pytest.raises(UndefinedError):
         render(env, "booking/email/base.txt")  # no recipient_name
+
+
+def test_dates_and_times_are_written_for_each_zone_clock_change_and_language_even_when_kept():
+    """The date and time filters keep what they wrote for the e-mail being built: the same instant
+    in another zone, the repeated hour when clocks go back, or another language is written anew.
+    ("U", seconds since 1970, tells the two 1:30 AMs of that night apart, as Django's zone names,
+    which it leaves out in a repeated hour, cannot.)"""
+    env = email_engine.environment(loader=TEMPLATES)
+    written = env.from_string('{{ when|date("l, F j, Y") }} {{ when|time("g:i A") }} {{ when|date("U") }}')
+    new_york, chicago = ZoneInfo("America/New_York"), ZoneInfo("America/Chicago")
+    first = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 1:30 AM in New York, the first time round
+    second = first + timedelta(hours=1)  # 1:30 AM again: clocks went back at 2
+    assert second.astimezone(new_york) == datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=new_york)
+    for _ in range(2):  # written, then kept
+        assert (
+            written.render(when=first.astimezone(new_york))
+            == f"Sunday, November 1, 2026 1:30 AM {first.timestamp():.0f}"
+        )
+        assert (
+            written.render(when=second.astimezone(new_york))
+            == f"Sunday, November 1, 2026 1:30 AM {second.timestamp():.0f}"
+        )
+        assert (
+            written.render(when=first.astimezone(chicago))
+            == f"Sunday, November 1, 2026 12:30 AM {first.timestamp():.0f}"
+        )
+        midday = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # an hour like any other
+        assert written.render(when=midday.astimezone(new_york)).startswith("Tuesday, December 1, 2026 12:00 PM")
+        assert written.render(when=midday.astimezone(chicago)).startswith("Tuesday, December 1, 2026 11:00 AM")
+        with translation.override("es"):
+            assert written.render(when=first.astimezone(new_york)).startswith("domingo, noviembre 1, 2026 1:30 AM")
