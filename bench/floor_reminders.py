@@ -5,11 +5,13 @@ this process; but instead of a worker, 4 plain processes (as many as the worker'
 `booking.services.reminder_send` for their share of the reminders, one after another, as a pool
 process would, with no broker, no queueing and no pool parent. Whatever Celery is tuned to, the
 benchmark cannot finish faster than this on the same machine: if this takes more than 30 s, the
-target of `make bench-reminders` cannot be met here by any change to the worker.
+target of `make bench-reminders` cannot be met here by any change to the worker. (Not to be run
+alongside `make bench-reminders`: both empty and fill the same database.)
 Run with `make bench-floor`; figures are recorded in bench/README.md.
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -46,9 +48,10 @@ def child(index: int, processes: int) -> None:
     ids = list(measured_reminders().order_by("pk").values_list("pk", flat=True))[index::processes]
     services.reminder_send(reminder_id=ids[0])  # warm-up: templates, the prepared statements, SMTP
     print("ready", flush=True)
-    sys.stdin.readline()
+    if sys.stdin.readline() != "go\n":  # the bench stopped before the start
+        return
     outcomes = Counter(services.reminder_send(reminder_id=reminder_id) for reminder_id in ids[1:])
-    print(dict(outcomes), flush=True)
+    print(json.dumps({"finished": time.time(), "outcomes": outcomes}), flush=True)
 
 
 def main() -> None:
@@ -99,7 +102,7 @@ def main() -> None:
         cpu, sink_cpu = sum(user_system_seconds(pids)) - cpu_before, time.process_time() - sink_before
         servers = server_cpu(servers_before, server_snapshot())
         busy, interrupts = (now - before for now, before in zip(machine_busy(), busy_before, strict=True))
-        outcomes = [sender.communicate()[0].strip() for sender in senders]
+        reports = [json.loads(sender.communicate(timeout=60)[0]) for sender in senders]
         statuses = Counter(measured_reminders().values_list("status", flat=True))
     speed_after = machine_speed()
 
@@ -117,7 +120,11 @@ def main() -> None:
         f"({busy / last / os.cpu_count():.0%} of {os.cpu_count()} cores), of which interrupts "
         f"{interrupts / sent * 1000:.2f} ms"
     )
-    print(f"outcomes:          {outcomes}")
+    finished = sorted(report["finished"] - started for report in reports)
+    # Each process has a fixed share, as a pool with prefetch 1 has not: the spread says how much
+    # the last one to finish kept the others waiting.
+    print(f"senders finished:  after {', '.join(f'{seconds:.1f}' for seconds in finished)} s")
+    print(f"outcomes:          {[report['outcomes'] for report in reports]}")
     print(f"row statuses:      {dict(statuses)}")
 
 

@@ -51,11 +51,12 @@ _columns = ", ".join(
 _joins = " ".join(f"JOIN {model._meta.db_table} {alias} ON {on}" for alias, model, on in _JOINED[1:])
 READ = Prepared(
     name="booking_reminder_read",
-    # Only while this worker's claim stands (the token is its own: whatever takes a row back clears
-    # it); the row stays locked until the send's transaction ends. No condition on the status here
-    # (_reminder_from_row checks it): `status = 'sending'` would let the plan a prepared statement
-    # keeps reach the row through the partial index of open leases, reading every queued row for
-    # each send: 1.1 ms per read with 10,000 queued, and quadratic in a burst (bench/README.md).
+    # Only while this worker's claim stands (its token is drawn for this send alone, and whatever
+    # takes a row back clears it); the row stays locked until the send's transaction ends. No
+    # condition on the status here (_reminder_from_row checks it): `status = 'sending'` would let
+    # the plan a prepared statement keeps reach the row through the partial index of open leases,
+    # reading every queued row for each send: 1.1 ms per read with 3,000 queued, and quadratic in a
+    # burst (bench/README.md).
     sql=f"SELECT {_columns} FROM {_table} r {_joins} WHERE r.id = %(id)s AND r.claim = %(claim)s"  # noqa: S608
     " FOR UPDATE OF r",
     parameters=(("id", "bigint"), ("claim", "varchar")),

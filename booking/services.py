@@ -411,10 +411,11 @@ def _enqueue(ids: list[int]) -> None:
     from telemed.celery import app
 
     # One Redis pipeline per batch instead of a round trip per message (0.55 -> 0.23 ms a message,
-    # bench/README.md). If the flush fails, the rows stay queued and their lease brings them back.
-    # Inside the batch a publish only adds to the pipeline (the dispatch's 500 rows stay under
-    # kombu's 1,000 a flush), so it has nothing to retry; and the id's repr, given, spares Celery
-    # its saferepr: 0.53 -> 0.43 ms a message.
+    # bench/README.md). If a flush fails, nothing is lost: rows the dispatcher queued come back when
+    # their lease lapses; rows sent at once after a booking or a resend are still pending and due,
+    # and the next pass takes them (a claim keeps any of them from going twice). A publish inside
+    # the batch only adds to the pipeline, which kombu sends every 1,000 messages and at the end, so
+    # it has nothing to retry; and the id's repr, given, spares Celery its saferepr: 0.53 -> 0.43 ms.
     with app.producer_or_acquire() as producer, producer.batch():
         for reminder_id in ids:
             send_reminder.apply_async(

@@ -10,7 +10,9 @@ Django's makemessages does not read Jinja2 templates: when the site gains a seco
 gettext() strings are extracted with Babel's Jinja2 extractor (jinja2.ext.babel_extract).
 """
 
+from datetime import datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from django.dispatch import receiver
 from django.utils import dateformat
@@ -84,25 +86,30 @@ _environments: list[EmailEnvironment] = []
 
 
 def format_date(value, format_string: str) -> str:
-    """Django's `date` filter: dateformat.format(), once per value, format and language. The text
-    and the HTML of an e-mail format the same times: each call took some 60 us here, and an e-mail
-    made six (bench/README.md)."""
-    return _formatted(dateformat.format, value, _key(value), format_string, get_language())
+    """Django's `date` filter: dateformat.format(), kept per value, format and language. The text
+    and the HTML of an e-mail format the same times: each call took some 60-120 us here, and an
+    e-mail made six (bench/README.md)."""
+    return _format(dateformat.format, value, format_string)
 
 
 def format_time(value, format_string: str) -> str:
     """Django's `time` filter, kept like format_date()."""
-    return _formatted(dateformat.time_format, value, _key(value), format_string, get_language())
+    return _format(dateformat.time_format, value, format_string)
 
 
-def _key(value) -> tuple:
-    # An aware datetime equals another at the same instant whatever its zone, and, in one zone, the
-    # same wall time whatever its fold (the hour repeated when clocks go back): both tell apart here.
-    return type(value), getattr(value, "tzinfo", None), getattr(value, "fold", 0)
+def _format(formatter, value, format_string: str) -> str:
+    # Kept only for a datetime in a named zone (the e-mails' own: each visit's time in the patient's
+    # zone), which says all that its text depends on but the language. An aware datetime equals
+    # another at the same instant in any zone, and in one zone the same wall time whatever its fold
+    # (the hour repeated when clocks go back): the key tells both apart. Anything else (a naive
+    # datetime, a date: written with settings that may change) is formatted each time.
+    if isinstance(value, datetime) and isinstance(value.tzinfo, ZoneInfo):
+        return _formatted(formatter, value, value.tzinfo, value.fold, format_string, get_language())
+    return formatter(value, format_string)
 
 
 @lru_cache(maxsize=64)  # the few values of the e-mail being written
-def _formatted(formatter, value, key: tuple, format_string: str, language: str) -> str:
+def _formatted(formatter, value: datetime, zone: ZoneInfo, fold: int, format_string: str, language: str) -> str:
     return formatter(value, format_string)
 
 

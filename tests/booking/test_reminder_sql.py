@@ -131,7 +131,7 @@ def test_the_statements_are_prepared_again_on_a_new_connection(visit):
 def test_each_statement_finds_its_row_by_the_primary_key_even_with_every_row_queued_since_the_last_analyze(visit):
     """A burst: many reminders queued at once, after ANALYZE last saw none queued. A prepared
     statement's generic plan that reached the row through the partial index of open leases would
-    read every queued row for each send (10,000 queued: 1.1 ms per read instead of 0.1 ms, and
+    read every queued row for each send (3,000 queued: 1.1 ms per read instead of 0.1 ms, and
     the benchmark's PostgreSQL 2.2 instead of 1.0 ms per e-mail; bench/README.md)."""
     row, claim = claimed(visit, "preparation")
     now = row.due_at + timedelta(minutes=1)

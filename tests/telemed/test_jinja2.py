@@ -1,7 +1,7 @@
 """The e-mail templates' engine (telemed/jinja2.py): what a patient reads is escaped where it must be,
 translated in the language of the moment, and a mistake in a template fails loudly."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -103,3 +103,6 @@ def test_dates_and_times_are_written_for_each_zone_clock_change_and_language_eve
         assert written.render(when=midday.astimezone(chicago)).startswith("Tuesday, December 1, 2026 11:00 AM")
         with translation.override("es"):
             assert written.render(when=first.astimezone(new_york)).startswith("domingo, noviembre 1, 2026 1:30 AM")
+    # A date, or a datetime without a named zone, is written each time, as Django's filter writes it.
+    assert env.from_string('{{ day|date("l, F j, Y") }}').render(day=date(2026, 12, 1)) == "Tuesday, December 1, 2026"
+    assert written.render(when=first).startswith("Sunday, November 1, 2026 5:30 AM")
