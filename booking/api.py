@@ -1,7 +1,7 @@
 """GET /api/slots?type=<slug>&start=YYYY-MM-DD&days=N&tz=<IANA>[&clinician=<id>]: open slots as JSON."""
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.http import JsonResponse
 from django.utils import timezone
@@ -9,21 +9,13 @@ from django.views.decorators.http import require_safe
 
 from booking import selectors
 from booking.models import AppointmentType
+from telemed.timezones import parse_time_zone
 
 MAX_DAYS = 62
 
 
 def error(message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=400)
-
-
-def parse_time_zone(name: str) -> ZoneInfo | None:
-    if not name or len(name) > 64 or ".." in name or name.startswith("/"):
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 @require_safe

@@ -11,14 +11,16 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)  # 256 bits
 
 
+def new_video_room() -> str:
+    """A video visit's own room name on VIDEO_ROOM_BASE_URL: unguessable, so nobody drops in."""
+    return secrets.token_urlsafe(24)  # 192 bits
+
+
 class Clinician(models.Model):
     name = models.CharField(_("name"), max_length=120)
     credentials = models.CharField(_("credentials"), max_length=120, blank=True, help_text=_("e.g. MD, psychiatrist"))
     email = models.EmailField(_("e-mail"), blank=True)
     active = models.BooleanField(_("takes bookings"), default=True)
-    video_room_url = models.URLField(
-        _("video room link"), blank=True, help_text=_("Sent to patients in the day-before reminder of video visits.")
-    )
     appointment_types = models.ManyToManyField("AppointmentType", related_name="clinicians", blank=True)
 
     class Meta:
@@ -157,6 +159,10 @@ class Appointment(models.Model):
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     ride_confirmed_at = models.DateTimeField(_("ride home confirmed"), null=True, blank=True)
+    video_room = models.CharField(max_length=64, unique=True, default=new_video_room, editable=False)
+    # The calendar event's SEQUENCE (RFC 5545): raised by every move or cancel, so a patient's
+    # calendar replaces the event it holds under the same UID.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -177,6 +183,14 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"Appointment #{self.pk}"
+
+    @property
+    def video_url(self) -> str:
+        """The visit's own video room, or "" for an in-person visit or when no video service is set."""
+        base = settings.VIDEO_ROOM_BASE_URL
+        if not base or self.appointment_type.mode != AppointmentType.Mode.VIDEO:
+            return ""
+        return base.rstrip("/") + "/" + self.video_room
 
 
 class ReminderKind(models.TextChoices):

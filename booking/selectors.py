@@ -11,6 +11,7 @@ from django.db import connection
 
 from booking import slots
 from booking.models import Appointment, AppointmentType, TimeOff, WorkingHours
+from screening.models import Screening
 from telemed.prepared import Prepared
 
 # Busy times just outside the window still matter: a slot's buffers reach beyond it.
@@ -292,3 +293,14 @@ def _schedule_and_busy_orm(
     for clinician, start, end in appointments.union(time_off, all=True):
         busy[clinician].append((slots.micros(start), slots.micros(end)))
     return schedule, busy
+
+
+def rebook_query(appointment: Appointment) -> dict[str, str]:
+    """The booking page's query to book again after a cancel: a consultation needs the screening it
+    was booked from (only its token is read: its answers have no business here), others the patient."""
+    token = (
+        Screening.objects.filter(pk=appointment.screening_id).values_list("token", flat=True).first()
+        if appointment.screening_id
+        else None
+    )
+    return {"screening": token} if token else {"patient": appointment.patient.booking_token}

@@ -1,6 +1,7 @@
 import secrets
 from collections import OrderedDict
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -9,23 +10,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from booking import selectors, services
-from booking.api import parse_time_zone
 from booking.calendar import appointment_ics
 from booking.forms import CancelForm, PatientDetailsForm
 from booking.models import Appointment, AppointmentType, Clinician, Patient
+from booking.selectors import OpenSlot
 from screening.models import Screening
+from telemed.timezones import parse_time_zone, zone_choices, zone_label
 
 SESSION_SCREENING, SESSION_PATIENT = "booking_screening", "booking_patient"
 SESSION_CHOICE, SESSION_DETAILS, SESSION_TZ = "booking_choice", "booking_details", "booking_tz"
 WEEK = timedelta(days=7)
-TIME_ZONES = (
-    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
-    "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico", "UTC",
-)  # fmt: skip
 
 
 def visitor(request) -> tuple[Screening | None, Patient | None]:
@@ -77,48 +76,109 @@ def choose_type(request):
 
 
 def slot_picker_context(request, appointment_type, *, zone: ZoneInfo, ignore_appointment_id=None) -> dict:
-    today = timezone.localdate(timezone=zone)
-    try:
-        first_day = max(today, date.fromisoformat(request.GET.get("from", "")))
-    except ValueError:
-        first_day = today
-    first_day = min(first_day, today + timedelta(days=appointment_type.horizon_days))
+    """The time picker, day first: the days ahead with free times (links), then the chosen day's
+    times, one button each, for any clinician (assigned when booking) or the one chosen."""
+    now = timezone.now()
+    today = timezone.localdate(now, timezone=zone)
+    last_day = today + timedelta(days=appointment_type.horizon_days)
+    chosen_day = _date_param(request.GET.get("day", ""), today, last_day)
+    first_day = _date_param(request.GET.get("from", ""), today, last_day) or today
+    if chosen_day and not first_day <= chosen_day < first_day + DAYS_LISTED:
+        first_day = chosen_day
+    clinicians = list(appointment_type.clinicians.filter(active=True).values_list("pk", "name"))
+    clinician_id = _int_param(request.GET.get("clinician", ""), {pk for pk, _name in clinicians})
     window_start = datetime.combine(first_day, time(0), tzinfo=zone)
     found = selectors.open_slots(
         appointment_type=appointment_type,
         window_start=window_start,
-        window_end=window_start + WEEK,
-        now=timezone.now(),
+        window_end=window_start + DAYS_LISTED,
+        now=now,
+        clinician_id=clinician_id,
         ignore_appointment_id=ignore_appointment_id,
     )
-    days = OrderedDict()
-    for slot in found:
-        local = slot.start.astimezone(zone)
-        days.setdefault(local.date(), []).append(
-            {"slot": slot, "local": local, "value": f"{slot.start.isoformat()}|{slot.clinician_id}"}
-        )
+    by_day: dict[date, dict[datetime, OpenSlot]] = OrderedDict()
+    for slot in found:  # one entry per start time: the first clinician free then stands for "any"
+        by_day.setdefault(slot.start.astimezone(zone).date(), {}).setdefault(slot.start, slot)
+    cutoff = now + timedelta(hours=appointment_type.cancellation_cutoff_hours)
+    times = [
+        {
+            "local": start.astimezone(zone),
+            "value": choice_value(start, clinician_id),
+            "final": start < cutoff,  # inside the change cutoff: no moving or cancelling online
+            "clinician_name": slot.clinician_name if clinician_id else "",
+        }
+        for start, slot in (by_day.get(chosen_day, {}) if chosen_day else {}).items()
+    ]
     return {
         "appointment_type": appointment_type,
         "zone": str(zone),
-        "time_zones": sorted({*TIME_ZONES, str(zone)}),
-        "days": days,
+        "zone_label": zone_label(str(zone)),
+        "zone_groups": zone_choices(str(zone)),
+        "clinicians": clinicians,
+        "clinician_id": clinician_id,
+        "clinician_name": dict(clinicians).get(clinician_id, ""),
+        "days": [{"day": day, "count": len(starts)} for day, starts in by_day.items()],
+        "chosen_day": chosen_day,
+        "chosen_day_listed": chosen_day in by_day,
+        "times": _parts_of_day(times),
+        "any_final": any(option["final"] for option in times),
         "first_day": first_day,
-        "previous_week": first_day - WEEK if first_day > today else None,
-        "next_week": first_day + WEEK
-        if first_day + WEEK <= today + timedelta(days=appointment_type.horizon_days)
-        else None,
+        "previous_days": max(first_day - DAYS_LISTED, today) if first_day > today else None,
+        "next_days": first_day + DAYS_LISTED if first_day + DAYS_LISTED <= last_day else None,
+        "cutoff_hours": appointment_type.cancellation_cutoff_hours,
     }
 
 
-def parse_choice(value: str) -> tuple[datetime, int] | None:
+DAYS_LISTED = timedelta(days=14)
+PARTS_OF_DAY = ((12, _lazy("Morning")), (17, _lazy("Afternoon")), (24, _lazy("Evening")))
+
+
+def _parts_of_day(times: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The day's times under Morning / Afternoon / Evening, in order."""
+    parts: dict[str, list[dict]] = OrderedDict()
+    for option in times:
+        parts.setdefault(_part_label(option["local"].hour), []).append(option)
+    return list(parts.items())
+
+
+def _part_label(hour: int) -> str:
+    return str(next(label for before, label in PARTS_OF_DAY if hour < before))
+
+
+def _date_param(text: str, first: date, last: date) -> date | None:
+    """A date from the query string within [first, last], else None (never an exception)."""
     try:
-        start_text, clinician_text = value.split("|")
-        start = datetime.fromisoformat(start_text)
-        if start.tzinfo is None:
-            return None
-        return start, int(clinician_text)
+        value = date.fromisoformat(text[:10])
     except ValueError:
         return None
+    return value if first <= value <= last else None
+
+
+def _int_param(text: str, allowed: set[int]) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 and int(text) in allowed else None
+
+
+ANY_CLINICIAN = "any"
+
+
+def choice_value(start: datetime, clinician_id: int | None) -> str:
+    return f"{start.isoformat()}|{clinician_id or ANY_CLINICIAN}"
+
+
+def parse_choice(value: str) -> tuple[datetime, int | None] | None:
+    """A picked time as the picker wrote it: (start, clinician id, or None for any clinician)."""
+    try:
+        start_text, clinician_text = value[:80].split("|")
+        start = datetime.fromisoformat(start_text)
+    except ValueError:
+        return None
+    if start.tzinfo is None:
+        return None
+    if clinician_text == ANY_CLINICIAN:
+        return start, None
+    if not (clinician_text.isascii() and clinician_text.isdigit() and len(clinician_text) < 10):
+        return None
+    return start, int(clinician_text)
 
 
 @never_cache
@@ -137,11 +197,11 @@ def pick_time(request, slug: str):
             return redirect("booking:details", slug=slug)
         error = _("Please choose a time.")
     context = slot_picker_context(request, appointment_type, zone=patient_zone(request))
-    context.update(error=error, meta={"title": _("Choose a time"), "noindex": True}, action=request.path)
+    context.update(error=error, meta={"title": _("Choose a time"), "noindex": True}, action=request.get_full_path())
     return render(request, "booking/pick_time.html", context)
 
 
-def stored_choice(request, slug: str) -> tuple[datetime, int] | None:
+def stored_choice(request, slug: str) -> tuple[datetime, int | None] | None:
     choice = request.session.get(SESSION_CHOICE)
     if not choice or choice.get("type") != slug:
         return None
@@ -175,6 +235,8 @@ def details(request, slug: str):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def confirm(request, slug: str):
+    if request.method == "POST" and (done := booked_by_key(request.POST.get("request_key", ""))):
+        return booked_page(request, done)  # a double submit: the first one booked it
     appointment_type, refusal, screening, patient = bookable_type(request, slug)
     choice, details_data = stored_choice(request, slug), request.session.get(SESSION_DETAILS)
     if refusal or choice is None:
@@ -195,21 +257,24 @@ def confirm(request, slug: str):
                 screening=screening,
             )
         except services.SlotTaken as taken:
+            if own := own_booking_at(request, appointment_type, start):  # a second tab, the same person
+                return booked_page(request, own)
             context = slot_picker_context(request, appointment_type, zone=zone)
+            nearby = OrderedDict((slot.start, slot) for slot in taken.nearby)
             context.update(
                 error=str(taken),
                 nearby=[
-                    {"slot": s, "local": s.start.astimezone(zone), "value": f"{s.start.isoformat()}|{s.clinician_id}"}
-                    for s in taken.nearby
+                    {"local": s.start.astimezone(zone), "value": choice_value(s.start, clinician_id)}
+                    for s in nearby.values()
                 ],
                 meta={"title": _("Choose a time"), "noindex": True},
                 action=reverse("booking:pick", args=[slug]),
             )
             return render(request, "booking/pick_time.html", context, status=409)
-        for key in (SESSION_CHOICE, SESSION_DETAILS):
-            request.session.pop(key, None)
-        return redirect(reverse("booking:manage", args=[appointment.token]) + "?booked=1")
-    clinician_name = Clinician.objects.filter(pk=clinician_id).values_list("name", flat=True).first()
+        return booked_page(request, appointment)
+    clinician_name = (
+        Clinician.objects.filter(pk=clinician_id).values_list("name", flat=True).first() if clinician_id else None
+    )
     return render(
         request,
         "booking/confirm.html",
@@ -217,11 +282,46 @@ def confirm(request, slug: str):
             "appointment_type": appointment_type,
             "local_start": start.astimezone(zone),
             "zone": str(zone),
+            "zone_label": zone_label(str(zone)),
             "clinician_name": clinician_name,
             "details": details_data,
             "request_key": secrets.token_urlsafe(16),
             "meta": {"title": _("Check and confirm"), "noindex": True},
         },
+    )
+
+
+SESSION_BOOKED = "booking_booked"  # this browser's own bookings, newest last
+BOOKED_KEPT = 5
+
+
+def booked_page(request, appointment: Appointment):
+    """After a booking: its page says "You're booked"; the session remembers it was this person's."""
+    for key in (SESSION_CHOICE, SESSION_DETAILS):
+        request.session.pop(key, None)
+    booked = [pk for pk in request.session.get(SESSION_BOOKED, []) if pk != appointment.pk]
+    request.session[SESSION_BOOKED] = [*booked, appointment.pk][-BOOKED_KEPT:]
+    return redirect(reverse("booking:manage", args=[appointment.token]) + "?booked=1")
+
+
+def booked_by_key(request_key: str) -> Appointment | None:
+    """The booking a confirm form already made: its key is drawn for that one form, so whoever
+    sends it again is the person who sent it first."""
+    if not request_key:
+        return None
+    return Appointment.objects.filter(request_key=request_key[:64]).only("pk", "token").first()
+
+
+def own_booking_at(request, appointment_type: AppointmentType, start: datetime) -> Appointment | None:
+    """This browser's own active booking of this type at this time, if it made one."""
+    mine = request.session.get(SESSION_BOOKED, [])
+    if not mine:
+        return None
+    return (
+        Appointment.objects.active()
+        .filter(pk__in=mine, appointment_type=appointment_type, start=start)
+        .only("pk", "token")
+        .first()
     )
 
 
@@ -245,10 +345,26 @@ def manage(request, token: str):
         _("Your appointment"),
         can_change=services.can_change(appointment),
         deadline=services.change_deadline(appointment).astimezone(ZoneInfo(appointment.time_zone)),
+        video=video_link(appointment),
+        rebook_url=reverse("booking:start") + "?" + urlencode(selectors.rebook_query(appointment))
+        if appointment.status == Appointment.Status.CANCELLED
+        else "",
         booked="booked" in request.GET,
         moved="moved" in request.GET,
         ride_saved="ride" in request.GET,
     )
+
+
+def video_link(appointment: Appointment, *, now: datetime | None = None) -> dict | None:
+    """A video visit's link, given from VIDEO_LINK_OPENS_MINUTES before the start to its end."""
+    url = appointment.video_url
+    if not url or appointment.status != Appointment.Status.CONFIRMED:
+        return None
+    now = now or timezone.now()
+    opens = appointment.start - timedelta(minutes=settings.VIDEO_LINK_OPENS_MINUTES)
+    if now >= appointment.end:
+        return None
+    return {"url": url if now >= opens else "", "opens": opens.astimezone(ZoneInfo(appointment.time_zone))}
 
 
 def appointment_page(request, template: str, appointment: Appointment, title: str, **extra):
@@ -256,6 +372,7 @@ def appointment_page(request, template: str, appointment: Appointment, title: st
     zone = ZoneInfo(appointment.time_zone)
     context = {
         "appointment": appointment,
+        "zone_label": zone_label(appointment.time_zone),
         "local_start": appointment.start.astimezone(zone),
         "local_end": appointment.end.astimezone(zone),
         "meta": {"title": title, "noindex": True},
@@ -291,7 +408,7 @@ def reschedule(request, token: str):
     context.update(
         error=error,
         appointment=appointment,
-        action=request.path,
+        action=request.get_full_path(),
         meta={"title": _("Move your appointment"), "noindex": True},
     )
     return render(request, "booking/pick_time.html", context)

@@ -25,7 +25,8 @@ class ScreeningQuerySet(models.QuerySet):
         return self.filter(submitted_at__isnull=False)
 
     def unfinished_before(self, moment: datetime.datetime):
-        return self.filter(submitted_at__isnull=True, updated_at__lt=moment)
+        """Drafts left since `moment`; not one whose safety answer staff must follow up."""
+        return self.filter(submitted_at__isnull=True, updated_at__lt=moment, safety_flagged_at__isnull=True)
 
 
 class Screening(models.Model):
@@ -60,6 +61,8 @@ class Screening(models.Model):
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last change"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    # When the safety question (PHQ-9 item 9) was first answered above 0, submitted or not.
+    safety_flagged_at = models.DateTimeField(_("safety answer given"), null=True, blank=True)
     staff_alerted_at = models.DateTimeField(_("staff alerted"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

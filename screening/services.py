@@ -1,5 +1,6 @@
 """Every write of the screening app."""
 
+import dataclasses
 import datetime
 import json
 import logging
@@ -43,8 +44,34 @@ def screening_step_save(*, screening: Screening | None, step: str, cleaned: dict
     if step == "about":
         for name in ("full_name", "email", "phone", "date_of_birth", "region"):
             setattr(screening, name, cleaned[name])
+    flagged_now = step == "phq9" and needs_support_now(cleaned) and screening.safety_flagged_at is None
+    if flagged_now:
+        # Staff are alerted now, from the contact details of the first step, whether or not the
+        # screening is ever finished; the alert's own guard keeps a finished one from a second.
+        screening.safety_flagged_at = timezone.now()
+        screening.urgent = True
     screening.save()
+    if flagged_now:
+        _alert_on_commit(screening.pk)
     return screening
+
+
+def needs_support_now(cleaned_phq9: dict) -> bool:
+    """A PHQ-9 answered with item 9 (thoughts of being better off dead or of self-harm) above 0."""
+    return scoring.phq9_self_harm([cleaned_phq9.get(f"item_{n}", 0) for n in range(1, len(PHQ9.items) + 1)]) > 0
+
+
+def _alert_on_commit(screening_id: int) -> None:
+    from screening.tasks import alert_staff_of_urgent_screening
+
+    transaction.on_commit(lambda: alert_staff_of_urgent_screening.delay(screening_id))
+
+
+def screening_discard(*, screening: Screening | None) -> None:
+    """Forget a draft the person cannot go on with (under 18): nothing of a minor's is kept, unless
+    the safety question was answered, which staff must follow up."""
+    if screening is not None and screening.pk and screening.safety_flagged_at is None:
+        screening.delete()
 
 
 def screening_typed_save(*, screening: Screening | None, step: str, typed: dict) -> Screening:
@@ -90,9 +117,14 @@ def screening_submit(*, screening: Screening) -> Screening:
         conditions=frozenset(steps["health"]["conditions"]),
         medications=frozenset(steps["medications"]["medications"]),
     )
+    if screening.safety_flagged_at and not result.urgent:
+        # Item 9 was changed back to 0 after the support page: the earlier answer still stands.
+        result = dataclasses.replace(result, outcome=triage.URGENT, urgent=True, flags=("urgent", *result.flags))
     screening.outcome = result.outcome
     screening.clinical_outcome = result.clinical_outcome
     screening.urgent = result.urgent
+    if result.urgent and screening.safety_flagged_at is None:
+        screening.safety_flagged_at = timezone.now()
     screening.flags = list(result.flags)
     screening.reasons = [reason.__dict__ for reason in result.reasons]
     # Keep only the answers that count: no typed copies, no answers to a step that no longer applies.
@@ -100,10 +132,7 @@ def screening_submit(*, screening: Screening) -> Screening:
     screening.submitted_at = timezone.now()
     screening.save()
     if screening.urgent:
-        from screening.tasks import alert_staff_of_urgent_screening
-
-        screening_id = screening.pk
-        transaction.on_commit(lambda: alert_staff_of_urgent_screening.delay(screening_id))
+        _alert_on_commit(screening.pk)
     return screening
 
 
@@ -125,15 +154,20 @@ def urgent_screening_alert(*, screening_id: int) -> bool:
         logger.error("urgent screening %s: no staff e-mail to alert (set SCREENING_ALERT_EMAILS)", screening_id)
         return False
     link = settings.SITE_URL + reverse("admin:screening_screening_change", args=[screening.pk])
-    submitted = timezone.localtime(screening.submitted_at).strftime("%Y-%m-%d %H:%M %Z")
+    flagged = timezone.localtime(screening.safety_flagged_at or screening.submitted_at).strftime("%Y-%m-%d %H:%M %Z")
+    finished = (
+        _("The screening has been submitted.")
+        if screening.submitted_at
+        else _("The person has not finished the screening (and may never): their contact details are on the record.")
+    )
     send_mail(
         subject=_("Urgent: a screening needs a clinician today"),
         message=_(
-            "A screening submitted at %(submitted)s was flagged urgent by the safety question.\n\n"
+            "At %(flagged)s a screening was flagged urgent by the safety question. %(finished)s\n\n"
             "Please review it and contact the person today:\n%(link)s\n\n"
             "No answers are included in this e-mail."
         )
-        % {"submitted": submitted, "link": link},
+        % {"flagged": flagged, "finished": finished, "link": link},
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=recipients,
     )
@@ -143,10 +177,10 @@ def urgent_screening_alert(*, screening_id: int) -> bool:
 
 
 def missed_urgent_alerts_send(*, now: datetime.datetime | None = None) -> int:
-    """Alert staff of urgent screenings whose alert message was lost (telemed/owed.py): every minute
+    """Alert staff of urgent screenings, finished or not, whose alert message was lost (telemed/owed.py): every minute
     (beat). Older ones are past help by e-mail: the admin lists urgent screenings. Returns how many."""
     missed = Screening.objects.filter(
-        urgent=True, staff_alerted_at__isnull=True, **lost_since("submitted_at", now or timezone.now())
+        urgent=True, staff_alerted_at__isnull=True, **lost_since("safety_flagged_at", now or timezone.now())
     ).values_list("pk", flat=True)
     return sum(urgent_screening_alert(screening_id=screening_id) for screening_id in missed)
 

@@ -9,8 +9,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from screening import services
 from screening.forms import answered_date_of_birth
-from screening.models import Screening
+from screening.models import Outcome, Screening
 from screening.steps import STEPS_BY_SLUG, active_steps, first_incomplete
+from screening.triage import ADULT_AGE
 
 DRAFT_SESSION_KEY = "screening_draft"
 
@@ -69,9 +70,20 @@ def step(request, slug: str):
                 draft = services.screening_typed_save(screening=draft, step=slug, typed=typed)
             request.session[DRAFT_SESSION_KEY] = draft.pk
             return redirect(step_url(steps[position - 1].slug))
+        if form.is_valid() and slug == "about" and answered_date_of_birth(form.cleaned_data["date_of_birth"]) < ADULT_AGE:
+            # Adults only: nothing more is asked, and nothing of a minor's is kept.
+            services.screening_discard(screening=draft)
+            request.session.pop(DRAFT_SESSION_KEY, None)
+            return render(
+                request,
+                "screening/adults_only.html",
+                {"meta": {"title": _("Our clinic treats adults"), "noindex": True}},
+            )
         if form.is_valid():
             draft = services.screening_step_save(screening=draft, step=slug, cleaned=form.cleaned_data, typed=typed)
             request.session[DRAFT_SESSION_KEY] = draft.pk
+            if slug == "phq9" and services.needs_support_now(form.cleaned_data):
+                return redirect("screening:support")
             following = active_steps(draft.step_answers)
             index = following.index(current)
             return redirect(
@@ -92,6 +104,23 @@ def step(request, slug: str):
             "previous": steps[position - 1] if position else None,
             "meta": {"title": _("Screening: %(step)s") % {"step": current.title}, "noindex": True},
         },
+    )
+
+
+@never_cache
+@require_safe
+def support(request):
+    """After a safety answer: help now, before anything else is asked; then the screening goes on."""
+    draft = current_draft(request)
+    following = first_incomplete(draft.step_answers) if draft else None
+    if draft is None:
+        carry_on = reverse("screening:start")
+    else:
+        carry_on = step_url(following.slug) if following else reverse("screening:review")
+    return render(
+        request,
+        "screening/support.html",
+        {"carry_on": carry_on, "meta": {"title": _("Support, right now"), "noindex": True}},
     )
 
 
@@ -167,6 +196,7 @@ def result(request, token: str):
         {
             "screening": screening,
             "under_18": any(reason["rule"] == "under_18" for reason in screening.reasons),
+            "review_reasons": [reason for reason in screening.reasons if reason["outcome"] == Outcome.REVIEW],
             "meta": {"title": _("Your screening result"), "noindex": True},
         },
     )

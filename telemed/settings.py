@@ -241,6 +241,13 @@ CLINIC_NAME = env.str("CLINIC_NAME", default="Harbor Health Clinic")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="(555) 010-0199")
 CLINIC_ADDRESS = env.str("CLINIC_ADDRESS", default="100 Example Street, Suite 200, Springfield, NY 10001")
 CLINIC_TIME_ZONE = env.str("CLINIC_TIME_ZONE", default="America/New_York")
+# Video visits: each has its own room, <base>/<room name>, e.g. a self-hosted Jitsi. Empty: no
+# link is given online (the clinic sends it some other way).
+VIDEO_ROOM_BASE_URL = env.str("VIDEO_ROOM_BASE_URL", default="https://video.example.org/" if DEBUG else "")
+if not DEBUG and VIDEO_ROOM_BASE_URL and not VIDEO_ROOM_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured("VIDEO_ROOM_BASE_URL must start with https:// when DEBUG is off.")
+# The patient's appointment page shows the video link from this many minutes before the start.
+VIDEO_LINK_OPENS_MINUTES = env.int("VIDEO_LINK_OPENS_MINUTES", default=15)
 
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

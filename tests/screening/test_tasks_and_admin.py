@@ -52,7 +52,8 @@ def test_an_urgent_alert_whose_message_was_lost_is_sent_by_the_sweep_once(settin
         lost = submitted_screening(personas.URGENT)
         recent = submitted_screening(personas.URGENT)
     mail.outbox.clear()
-    Screening.objects.filter(pk=lost.pk).update(submitted_at=timezone.now() - datetime.timedelta(minutes=3))
+    three_minutes_ago = timezone.now() - datetime.timedelta(minutes=3)
+    Screening.objects.filter(pk=lost.pk).update(submitted_at=three_minutes_ago, safety_flagged_at=three_minutes_ago)
     assert missed_urgent_alerts_send() == 1  # not the one submitted seconds ago: its alert may be on its way
     assert missed_urgent_alerts_send() == 0
     assert [email.subject for email in mail.outbox] == ["Urgent: a screening needs a clinician today"]
