@@ -27,6 +27,9 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 
 ## make run: migrate, load demo data and serve on http://127.0.0.1:$(PORT) with a Celery
 ## worker and beat sending reminders (embedded broker without REDIS_URL). Ctrl-C stops all.
+# Links in e-mails, canonical tags and robots.txt follow PORT unless SITE_URL says otherwise (the
+# worker, which writes the e-mails, does not see the web process's PORT: honcho gives each its own).
+run: export SITE_URL := $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 run: $(VENV)/.runtime-installed
 	mkdir -p "$${VAR_DIR:-var}"
 	$(BIN)/python manage.py migrate --noinput

@@ -37,12 +37,12 @@ def faq_list() -> list[FAQ]:
     return list(FAQ.objects.published())
 
 
-def _search(queryset: QuerySet, query: str, *, fields: tuple[str, str, str]) -> QuerySet:
-    """Full-text search on PostgreSQL (title weighs most, then summary, then body)."""
+def _search(queryset: QuerySet, query: str, *, fields: tuple[str, ...]) -> QuerySet:
+    """Full-text search on PostgreSQL; each field weighs less than the one before (title, summary, body)."""
     if connection.vendor == "postgresql":
         vector = reduce(
             operator.add,
-            (SearchVector(field, weight=weight, config="english") for field, weight in zip(fields, "ABC", strict=True)),
+            (SearchVector(field, weight="ABCD"[index], config="english") for index, field in enumerate(fields)),
         )
         search_query = SearchQuery(query, search_type="websearch", config="english")
         return (
@@ -56,10 +56,23 @@ def _search(queryset: QuerySet, query: str, *, fields: tuple[str, str, str]) -> 
     return queryset
 
 
+def _search_terms(query: str) -> str:
+    return query.strip()[:SEARCH_MAX_LENGTH]
+
+
 def content_search(query: str) -> tuple[list[Article], list[Condition]]:
-    query = query.strip()[:SEARCH_MAX_LENGTH]
+    query = _search_terms(query)
     if not query:
         return [], []
     articles = _search(Article.objects.published(), query, fields=("title", "summary", "body"))
     conditions = _search(Condition.objects.published(), query, fields=("name", "summary", "body"))
     return list(articles), list(conditions)
+
+
+def faq_search(query: str) -> list[FAQ]:
+    """Published FAQs whose question or answer matches; the page links to each at /faq/#faq-<pk>."""
+    query = _search_terms(query)
+    if not query:
+        return []
+    faqs = FAQ.objects.published().only("pk", "question", "answer", "order")
+    return list(_search(faqs, query, fields=("question", "answer")))

@@ -60,6 +60,7 @@ def _learn_index_cached(request):
 def learn_search(request, query: str):
     too_long = len(query) > selectors.SEARCH_MAX_LENGTH
     articles, conditions = selectors.content_search(query)
+    faqs = selectors.faq_search(query)
     return render(
         request,
         "education/search.html",
@@ -68,11 +69,12 @@ def learn_search(request, query: str):
             "too_long": too_long,
             "articles": articles,
             "conditions": conditions,
-            "result_count": len(articles) + len(conditions),
+            "faqs": faqs,
+            "result_count": len(articles) + len(conditions) + len(faqs),
             "breadcrumbs": [(_("Learn"), reverse("education:learn")), (_("Search"), None)],
             "meta": {
                 "title": _("Search results"),
-                "description": _("Search our articles on ketamine therapy."),
+                "description": _("Search our articles and answers on ketamine therapy."),
                 "noindex": True,
             },
         },

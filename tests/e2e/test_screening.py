@@ -2,6 +2,7 @@
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.core import mail
 
 from screening.models import Screening
 from tests.screening import personas
@@ -39,6 +40,10 @@ def walk(page, steps) -> str:
         assert_accessible(page)
         fill_step(page, data)
         page.get_by_role("button", name="Save and continue").click()
+        if slug == "phq9" and int(data["item_9"]) > 0:  # help first, then the screening goes on
+            page.wait_for_url("**/screening/support/")
+            assert_accessible(page)
+            page.get_by_role("link", name="Carry on with the screening").click()
     page.wait_for_url("**/screening/review/")
     assert_accessible(page)
     page.get_by_role("button", name="Submit my screening").click()
@@ -82,7 +87,7 @@ def test_errors_are_summarised_accessibly_and_typed_answers_kept(page):
     assert page.get_by_label("E-mail").input_value() == "not an email"
     assert_accessible(page)
     summary.get_by_role("link").first.click()
-    assert page.url.endswith("#div_id_email") or "#div_id_" in page.url
+    assert page.url.endswith("#id_email")
 
 
 def test_back_keeps_answers_without_javascript(browser, live_server, page_watch):
@@ -99,3 +104,63 @@ def test_back_keeps_answers_without_javascript(browser, live_server, page_watch)
     page.get_by_role("button", name="Save and continue").click()
     assert page.get_by_label("Anxiety").is_checked()
     context.close()
+
+
+def start_and_answer(page, steps) -> None:
+    page.goto("/screening/step/about/")
+    for slug, data in steps:
+        page.wait_for_url(f"**/screening/step/{slug}/")
+        fill_step(page, data)
+        page.get_by_role("button", name="Save and continue").click()
+
+
+def test_a_safety_answer_shows_help_on_the_next_page_and_alerts_staff_once(page, page_watch, settings):
+    settings.SCREENING_ALERT_EMAILS = ["oncall@clinic.example.org"]
+    steps = personas.persona(item9=2)
+    start_and_answer(page, steps[:3])  # about, concerns, PHQ-9 with item 9 = 2
+    page.wait_for_url("**/screening/support/")
+    alert = page.get_by_role("alert")
+    assert alert.get_by_role("link", name="Call 988").get_attribute("href") == "tel:988"
+    assert alert.get_by_role("link", name="Text 988").get_attribute("href") == "sms:988"
+    assert alert.get_by_role("link", name="911").get_attribute("href") == "tel:911"
+    assert_accessible(page)
+    # The person stops here: the staff alert went all the same.
+    [email] = mail.outbox
+    assert email.to == ["oncall@clinic.example.org"] and "has not finished" in email.body
+    # Later, they finish: no second alert, and the result still leads with crisis help.
+    page.get_by_role("link", name="Carry on with the screening").click()
+    for slug, data in steps[3:]:
+        page.wait_for_url(f"**/screening/step/{slug}/")
+        fill_step(page, data)
+        page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("button", name="Submit my screening").click()
+    page.wait_for_url("**/screening/result/**")
+    assert page.locator("main").get_by_role("alert").get_by_role("link", name="Call 988").is_visible()
+    assert len(mail.outbox) == 1
+    assert Screening.objects.get().outcome == "urgent"
+    assert page_watch.console_errors == []
+
+
+def test_an_under_18_stops_at_step_1(page, page_watch):
+    start_and_answer(page, [("about", personas.about(age=16))])
+    heading = page.get_by_role("heading", level=1)
+    heading.wait_for()
+    assert heading.inner_text() == "Our clinic treats adults"
+    main = page.locator("main")
+    assert main.get_by_role("link", name="Call 988").is_visible()
+    assert main.locator("input, select, textarea, button").count() == 0  # nothing more is asked
+    assert_accessible(page)
+    assert Screening.objects.count() == 0
+
+
+def test_a_review_result_lists_its_reasons(page):
+    steps = personas.persona(conditions=("uncontrolled_hypertension", "psychosis"))
+    start_and_answer(page, steps)
+    page.get_by_role("button", name="Submit my screening").click()
+    page.wait_for_url("**/screening/result/**")
+    reasons = page.get_by_role("list", name="The answers a clinician will look at with you:")
+    assert reasons.get_by_role("listitem").all_inner_texts() == [
+        "High blood pressure that is not under control",
+        "Psychosis or schizophrenia",
+    ]
+    assert_accessible(page)
