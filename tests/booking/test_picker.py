@@ -261,3 +261,15 @@ def test_the_horizon_ends_the_day_list(screened_client):
     last = re.findall(r"day=(\d{4}-\d\d-\d\d)#times", page)[-1]
     # 10 days from now (8:00 AM on the 7th) ends before the first time on the 17th.
     assert last == (clinic_time(7, 0) + timedelta(days=9)).date().isoformat()
+
+
+def test_the_picker_shows_and_books_in_any_zone_by_its_friendly_name(screened_client):
+    ClinicianFactory()
+    page = screened_client.get("/book/consultation/?tz=Asia/Kathmandu&day=2026-12-08").content.decode()
+    assert "Times in Nepal Time — Kathmandu" in page
+    assert '<option value="Asia/Kathmandu" selected>Nepal Time — Kathmandu</option>' in page
+    assert '<option value="America/New_York">Eastern Time — New York</option>' in page
+    assert "7:45 PM" in page  # 9:00 AM in New York
+    # The zone is remembered for the next steps and the booking.
+    confirm = screened_client.get("/book/consultation/").content.decode()
+    assert "Times in Nepal Time — Kathmandu" in confirm
