@@ -83,7 +83,7 @@ def slot_picker_context(request, appointment_type, *, zone: ZoneInfo, ignore_app
     last_day = today + timedelta(days=appointment_type.horizon_days)
     chosen_day = _date_param(request.GET.get("day", ""), today, last_day)
     first_day = _date_param(request.GET.get("from", ""), today, last_day) or today
-    if chosen_day and not first_day <= chosen_day < first_day + DAYS_LISTED:
+    if chosen_day and not first_day <= chosen_day < first_day + DAYS_SEARCHED:
         first_day = chosen_day
     clinicians = list(appointment_type.clinicians.filter(active=True).values_list("pk", "name"))
     clinician_id = _int_param(request.GET.get("clinician", ""), {pk for pk, _name in clinicians})
@@ -91,7 +91,7 @@ def slot_picker_context(request, appointment_type, *, zone: ZoneInfo, ignore_app
     found = selectors.open_slots(
         appointment_type=appointment_type,
         window_start=window_start,
-        window_end=window_start + DAYS_LISTED,
+        window_end=window_start + DAYS_SEARCHED,
         now=now,
         clinician_id=clinician_id,
         ignore_appointment_id=ignore_appointment_id,
@@ -105,10 +105,13 @@ def slot_picker_context(request, appointment_type, *, zone: ZoneInfo, ignore_app
             "local": start.astimezone(zone),
             "value": choice_value(start, clinician_id),
             "final": start < cutoff,  # inside the change cutoff: no moving or cancelling online
-            "clinician_name": slot.clinician_name if clinician_id else "",
         }
-        for start, slot in (by_day.get(chosen_day, {}) if chosen_day else {}).items()
+        for start in (by_day.get(chosen_day, {}) if chosen_day else {})
     ]
+    shown = list(by_day)[:DAYS_SHOWN]  # about a phone screen of days; the chosen one always
+    if chosen_day in by_day and chosen_day not in shown:
+        shown.append(chosen_day)
+    after = (shown[-1] + timedelta(days=1)) if len(by_day) > len(shown) else first_day + DAYS_SEARCHED
     return {
         "appointment_type": appointment_type,
         "zone": str(zone),
@@ -117,19 +120,19 @@ def slot_picker_context(request, appointment_type, *, zone: ZoneInfo, ignore_app
         "clinicians": clinicians,
         "clinician_id": clinician_id,
         "clinician_name": dict(clinicians).get(clinician_id, ""),
-        "days": [{"day": day, "count": len(starts)} for day, starts in by_day.items()],
+        "days": [{"day": day, "count": len(by_day[day])} for day in shown],
         "chosen_day": chosen_day,
-        "chosen_day_listed": chosen_day in by_day,
         "times": _parts_of_day(times),
         "any_final": any(option["final"] for option in times),
         "first_day": first_day,
-        "previous_days": max(first_day - DAYS_LISTED, today) if first_day > today else None,
-        "next_days": first_day + DAYS_LISTED if first_day + DAYS_LISTED <= last_day else None,
+        "previous_days": max(first_day - DAYS_SEARCHED, today) if first_day > today else None,
+        "next_days": after if after <= last_day else None,
         "cutoff_hours": appointment_type.cancellation_cutoff_hours,
     }
 
 
-DAYS_LISTED = timedelta(days=14)
+DAYS_SEARCHED = timedelta(days=21)  # one query for the day list and the chosen day's times
+DAYS_SHOWN = 8
 PARTS_OF_DAY = ((12, _lazy("Morning")), (17, _lazy("Afternoon")), (24, _lazy("Evening")))
 
 

@@ -50,7 +50,7 @@ def test_the_first_page_asks_for_a_day_and_lists_only_days_with_free_times(scree
     html = screened_client.get(PICK).content.decode()
     assert "Choose a day" in html
     days = re.findall(r'href="\?tz=America/New_York&amp;from=2026-12-07&amp;day=(\d{4}-\d\d-\d\d)#times"', html)
-    assert days == ["2026-12-08", "2026-12-10", "2026-12-15", "2026-12-17"]
+    assert days == ["2026-12-08", "2026-12-10", "2026-12-15", "2026-12-17", "2026-12-22", "2026-12-24"]
     assert Controls(html).slots == []  # no time before a day is chosen
     assert_frame(html)
 
@@ -273,3 +273,14 @@ def test_the_picker_shows_and_books_in_any_zone_by_its_friendly_name(screened_cl
     # The zone is remembered for the next steps and the booking.
     confirm = screened_client.get("/book/consultation/").content.decode()
     assert "Times in Nepal Time — Kathmandu" in confirm
+
+
+def test_the_day_list_shows_eight_days_then_later_dates_from_the_next(screened_client):
+    ClinicianFactory()  # every day
+    page = screened_client.get(PICK).content.decode()
+    days = re.findall(r"day=(\d{4}-\d\d-\d\d)#times", page)
+    assert days == [f"2026-12-{day:02d}" for day in range(8, 16)]  # nothing left today (12 hours' notice)
+    assert "from=2026-12-16" in re.search(r'<a href="([^"]+)">Later dates</a>', page).group(1)
+    # A day chosen beyond the list is shown all the same.
+    later = screened_client.get(PICK + "?day=2026-12-20").content.decode()
+    assert "Sunday, December 20" in later and len(Controls(later).slots) > 0

@@ -77,14 +77,7 @@ class Command(BaseCommand):
     def clinicians(self) -> None:
         zone = ZoneInfo(settings.CLINIC_TIME_ZONE)
         for name, credentials, type_slugs, weekly in CLINICIANS:
-            clinician, created = Clinician.objects.get_or_create(
-                name=name,
-                defaults={
-                    "credentials": credentials,
-                    # example.org is reserved for examples: the demo's day-before e-mails show the link.
-                    "video_room_url": f"https://video.example.org/{name.lower().replace('.', '').replace(' ', '-')}",
-                },
-            )
+            clinician, created = Clinician.objects.get_or_create(name=name, defaults={"credentials": credentials})
             if not created:
                 continue
             clinician.appointment_types.set(AppointmentType.objects.filter(slug__in=type_slugs))
