@@ -3,6 +3,7 @@
 import secrets
 from datetime import datetime
 from email.policy import Compat32
+from enum import StrEnum
 from functools import cache
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -17,7 +18,8 @@ from django.utils.translation import gettext as _
 from booking.calendar import appointment_ics
 from booking.models import Appointment, Patient, Reminder, ReminderKind
 from booking.preparation import fasting_sentence, fasting_times
-from screening.models import Screening
+from booking.selectors import rebook_query
+from telemed.timezones import zone_label
 
 
 def local_start(appointment: Appointment) -> datetime:
@@ -94,6 +96,8 @@ def _email(*, subject: str, template: str, context: dict, to: Patient) -> EmailM
     base.html (greeting, crisis line, clinic name); Jinja2 templates (telemed/jinja2.py)."""
     # Subjects are seen on lock screens and by others: no treatment, no diagnosis, no clinic name.
     context = {**context, "subject": subject, "recipient_name": to.full_name, "clinic": _clinic()}
+    if "appointment" in context:  # times are read in the patient's zone, named as people say it
+        context["zone_label"] = zone_label(context["appointment"].time_zone)
     message = PatientEmail(
         subject=subject,
         body=render_to_string(f"booking/email/{template}.txt", context, using="email"),
@@ -104,19 +108,49 @@ def _email(*, subject: str, template: str, context: dict, to: Patient) -> EmailM
     return message
 
 
+class News(StrEnum):
+    """What a visit's confirmation tells the patient (its subject and first sentence)."""
+
+    CONFIRMED, MOVED, BACK_ON = "confirmed", "moved", "back_on"
+
+
+def confirmation_news(appointment: Appointment) -> News:
+    """Whether this visit's confirmation confirms it, says it moved, or says it is back on.
+
+    A visit never moved nor cancelled (SEQUENCE 0) is confirmed. Otherwise its cancellation
+    notice, if there is one, tells: a notice for this very time means the visit was cancelled
+    and is on again at the time it had, "back on" if the patient was told of the cancel (the
+    notice went out), a plain confirmation if it never did. Any other change that leads to a
+    confirmation again is a new time: "moved"."""
+    if appointment.sequence == 0:
+        return News.CONFIRMED
+    notice = (
+        Reminder.objects.filter(appointment=appointment, kind=ReminderKind.CANCELLATION)
+        .values_list("for_start", "sent_at")
+        .first()
+    )
+    if notice is not None and notice[0] == appointment.start:
+        return News.BACK_ON if notice[1] is not None else News.CONFIRMED
+    return News.MOVED
+
+
 def confirmation_email(appointment: Appointment) -> EmailMultiAlternatives:
+    news = confirmation_news(appointment)
     context = {
         "appointment": appointment,
         "local_start": local_start(appointment),
         "manage_url": site_url("booking:manage", appointment.token),
+        "moved": news == News.MOVED,
+        "back_on": news == News.BACK_ON,
     }
-    message = _email(
-        subject=_("Your appointment is confirmed"),
-        template="confirmation",
-        context=context,
-        to=appointment.patient,
-    )
-    message.attach("appointment.ics", appointment_ics(appointment), "text/calendar")
+    subjects = {
+        News.CONFIRMED: _("Your appointment is confirmed"),
+        News.MOVED: _("Your appointment has moved"),
+        News.BACK_ON: _("Your appointment is back on"),
+    }
+    message = _email(subject=subjects[news], template="confirmation", context=context, to=appointment.patient)
+    # The same event (UID) as before, at a higher SEQUENCE after a move: calendars update it.
+    message.attach("appointment.ics", appointment_ics(appointment), "text/calendar; method=PUBLISH")
     return message
 
 
@@ -148,7 +182,10 @@ def reminder_email(reminder: Reminder) -> EmailMultiAlternatives:
         context["rebook_url"] = _rebook_url(appointment)
     else:
         raise ValueError(f"no e-mail for reminder kind {reminder.kind!r}")
-    return _email(subject=subject, template=f"reminder_{reminder.kind}", context=context, to=appointment.patient)
+    message = _email(subject=subject, template=f"reminder_{reminder.kind}", context=context, to=appointment.patient)
+    if reminder.kind == ReminderKind.CANCELLATION:  # takes the event out of the patient's calendar
+        message.attach("cancel-appointment.ics", appointment_ics(appointment), "text/calendar; method=CANCEL")
+    return message
 
 
 def _visit_context(appointment: Appointment) -> dict:
@@ -164,7 +201,7 @@ def _visit_context(appointment: Appointment) -> dict:
         "appointment": appointment,
         "local_start": start,
         "in_person": kind.mode == kind.Mode.IN_PERSON,
-        "video_url": appointment.clinician.video_room_url,
+        "video_url": appointment.video_url,
         "fasting": fasting_sentence(fasting, start_local=start),
         "ride_required": kind.ride_home_required,
         "ride_confirmed": appointment.ride_confirmed_at is not None,
@@ -176,16 +213,7 @@ def _visit_context(appointment: Appointment) -> dict:
 
 
 def _rebook_url(appointment: Appointment) -> str:
-    """Booking again after a cancel: a consultation needs the screening it was booked from (its
-    token only is read: the screening's answers have no business in an e-mail's making)."""
-    token = (
-        Screening.objects.filter(pk=appointment.screening_id).values_list("token", flat=True).first()
-        if appointment.screening_id
-        else None
-    )
-    if token:
-        return site_url("booking:start", query={"screening": token})
-    return site_url("booking:start", query={"patient": appointment.patient.booking_token})
+    return site_url("booking:start", query=rebook_query(appointment))
 
 
 def _day_before_subject(start: datetime) -> str:

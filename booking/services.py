@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from smtplib import SMTPRecipientsRefused, SMTPResponseException
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -64,16 +65,34 @@ def booking_refusal(*, appointment_type: AppointmentType, screening: Screening |
     return ""
 
 
-def _slot_is_open(*, appointment_type, clinician_id: int, start: datetime, now: datetime, ignore=None) -> bool:
-    window = selectors.open_slots(
-        appointment_type=appointment_type,
-        window_start=start,
-        window_end=start + timedelta(seconds=1),
-        now=now,
-        clinician_id=clinician_id,
-        ignore_appointment_id=ignore,
+def _open_clinician(
+    *, appointment_type, clinician_id: int | None, start: datetime, now: datetime, ignore=None
+) -> int | None:
+    """The clinician who will see the patient at `start`: the one asked for if they are free then,
+    or, for "any clinician" (None), whoever is free then with the fewest visits that day. None
+    when nobody asked for is free."""
+    free = [
+        slot.clinician_id
+        for slot in selectors.open_slots(
+            appointment_type=appointment_type,
+            window_start=start,
+            window_end=start + timedelta(seconds=1),
+            now=now,
+            clinician_id=clinician_id,
+            ignore_appointment_id=ignore,
+        )
+        if slot.start == start
+    ]
+    if len(free) <= 1:
+        return free[0] if free else None
+    day = timezone.localdate(start, ZoneInfo(settings.CLINIC_TIME_ZONE))
+    busy = dict(
+        Appointment.objects.active()
+        .filter(clinician_id__in=free, start__date=day)
+        .values_list("clinician_id")
+        .annotate(visits=Count("pk"))
     )
-    return any(slot.start == start for slot in window)
+    return min(free, key=lambda clinician: (busy.get(clinician, 0), free.index(clinician)))
 
 
 def visit_times(appointment_type: AppointmentType, start: datetime) -> tuple[datetime, datetime, datetime]:
@@ -93,7 +112,7 @@ def patient_upsert(*, details: PatientDetails) -> Patient:
 def appointment_book(
     *,
     appointment_type: AppointmentType,
-    clinician_id: int,
+    clinician_id: int | None,
     start: datetime,
     details: PatientDetails,
     time_zone: str,
@@ -101,14 +120,18 @@ def appointment_book(
     screening: Screening | None = None,
     now: datetime | None = None,
 ) -> Appointment:
-    """Book one visit. The same request_key twice (a double click, a resubmit) returns the first booking."""
+    """Book one visit, with `clinician_id` or (None) any clinician free then. The same request_key
+    twice (a double click, a resubmit) returns the first booking."""
     now = now or timezone.now()
     existing = Appointment.objects.filter(request_key=request_key).first()
     if existing:
         return existing
     try:
         with transaction.atomic():
-            if not _slot_is_open(appointment_type=appointment_type, clinician_id=clinician_id, start=start, now=now):
+            clinician_id = _open_clinician(
+                appointment_type=appointment_type, clinician_id=clinician_id, start=start, now=now
+            )
+            if clinician_id is None:
                 raise _taken(appointment_type, start, now)
             end, blocked_start, blocked_end = visit_times(appointment_type, start)
             appointment = Appointment.objects.create(
@@ -148,26 +171,31 @@ def can_change(appointment: Appointment, *, now: datetime | None = None) -> bool
 
 
 def appointment_reschedule(
-    *, appointment: Appointment, clinician_id: int, start: datetime, now: datetime | None = None
+    *, appointment: Appointment, clinician_id: int | None, start: datetime, now: datetime | None = None
 ) -> Appointment:
-    """Move a visit in one atomic swap: the old time is free and the new one held, or nothing changes."""
+    """Move a visit in one atomic swap: the old time is free and the new one held, or nothing changes.
+    `clinician_id` None: any clinician free then."""
     now = now or timezone.now()
     try:
         with transaction.atomic():
             locked = Appointment.objects.select_for_update().select_related("appointment_type").get(pk=appointment.pk)
             if not can_change(locked, now=now):
                 raise ChangeTooLate(_("Online changes are closed for this appointment. Please call us."))
-            if not _slot_is_open(
+            clinician_id = _open_clinician(
                 appointment_type=locked.appointment_type,
                 clinician_id=clinician_id,
                 start=start,
                 now=now,
                 ignore=locked.pk,
-            ):
+            )
+            if clinician_id is None:
                 raise _taken(locked.appointment_type, start, now)
             locked.end, locked.blocked_start, locked.blocked_end = visit_times(locked.appointment_type, start)
             locked.start, locked.clinician_id = start, clinician_id
-            locked.save(update_fields=["start", "end", "blocked_start", "blocked_end", "clinician", "updated_at"])
+            locked.sequence += 1
+            locked.save(
+                update_fields=["start", "end", "blocked_start", "blocked_end", "clinician", "sequence", "updated_at"]
+            )
             reminders_sync(appointment=locked, now=now)
             return locked
     except IntegrityError:  # the exclusion constraint: another booking won the race
@@ -185,7 +213,8 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "", now: datet
         locked.status = Appointment.Status.CANCELLED
         locked.cancel_reason = reason.strip()[:500]
         locked.cancelled_at = now
-        locked.save(update_fields=["status", "cancel_reason", "cancelled_at", "updated_at"])
+        locked.sequence += 1
+        locked.save(update_fields=["status", "cancel_reason", "cancelled_at", "sequence", "updated_at"])
         reminders_sync(appointment=locked, now=now)
         return locked
 
@@ -251,6 +280,8 @@ def appointment_staff_save(
             appointment.end, appointment.blocked_start, appointment.blocked_end = visit_times(
                 appointment.appointment_type, appointment.start
             )
+        if changed and changed & {"start", "appointment_type", "status"}:
+            appointment.sequence += 1  # the patient's calendar event changes
         if appointment.status == Appointment.Status.CANCELLED and appointment.cancelled_at is None:
             appointment.cancelled_at = now
         elif appointment.status != Appointment.Status.CANCELLED:
@@ -312,6 +343,7 @@ def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
     """Create, recompute or cancel the reminders of one visit. Run inside the transaction that
     changed the visit, so the two never disagree."""
     rows = {row.kind: row for row in Reminder.objects.select_for_update().filter(appointment=appointment)}
+    confirmation = rows.get(reminders.CONFIRMATION)  # before the loop below takes it out of `rows`
     wanted = {}
     if reminders.wanted_for(kind=reminders.CANCELLATION, status=appointment.status):
         if now < appointment.start:
@@ -335,7 +367,7 @@ def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
     if reinstated:
         cancelled_notice.status, cancelled_notice.last_error = Reminder.Status.CANCELLED, _("The visit is on again.")
         cancelled_notice.save(update_fields=["status", "last_error", "updated_at"])
-    send_now = []
+    send_now: dict[str, int] = {}
     for kind, due in wanted.items():
         row = rows.pop(kind, None)
         if row is None:
@@ -352,13 +384,18 @@ def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
         else:
             continue
         if due <= now:
-            send_now.append(row.pk)
+            send_now[kind] = row.pk
     for row in rows.values():  # the visit was cancelled (or reinstated), or a rule removed
         if row.status in OPEN_STATUSES:
             row.status, row.claim, row.lease_until = Reminder.Status.CANCELLED, "", None
             row.save(update_fields=["status", "claim", "lease_until", "updated_at"])
+    # The confirmation is the first e-mail of a visit: while it is owed (new, reopened, or still
+    # being tried), the others due at once wait for it and follow it when it is sent (_send_claimed).
+    if reminders.CONFIRMATION in wanted and (confirmation is None or confirmation.status in OPEN_STATUSES):
+        send_now = {kind: pk for kind, pk in send_now.items() if kind == reminders.CONFIRMATION}
     if send_now:
-        transaction.on_commit(lambda: _enqueue(send_now), robust=True)
+        ids = list(send_now.values())
+        transaction.on_commit(lambda: _enqueue(ids), robust=True)
 
 
 def _reopen(row: Reminder, *, due: datetime, for_start: datetime) -> None:
@@ -373,10 +410,17 @@ def reminders_dispatch(*, now: datetime | None = None, batch_size: int = 500) ->
     Rows are taken with SELECT … FOR UPDATE SKIP LOCKED, so dispatchers running at once share
     the work instead of queueing a row twice.
     """
+
     now = now or timezone.now()
     due = Q(status=Reminder.Status.PENDING, due_at__lte=now) | Q(
         status__in=[Reminder.Status.QUEUED, Reminder.Status.SENDING], lease_until__lt=now
     )
+    # The confirmation is the first e-mail of a visit: no other of its reminders is queued while
+    # it is owed. One that failed or is no longer needed holds nothing back.
+    confirmation_owed = Reminder.objects.filter(
+        appointment=OuterRef("appointment"), kind=reminders.CONFIRMATION, status__in=OPEN_STATUSES
+    )
+    due &= Q(kind=reminders.CONFIRMATION) | ~Exists(confirmation_owed)
     # A row whose worker died during each of its attempts is not tried again: staff see it.
     Reminder.objects.filter(status=Reminder.Status.SENDING, lease_until__lt=now, attempts__gte=MAX_ATTEMPTS).update(
         status=Reminder.Status.FAILED,
@@ -463,6 +507,12 @@ def _send_claimed(reminder: Reminder, *, claim: str, now: datetime, commit: bool
         reminder_sql.finish(
             reminder_id=reminder.pk, claim=claim, status=status.value, now=timezone.now(), commit=commit, **fields
         )
+        if reminder.kind == reminders.CONFIRMATION and status != Reminder.Status.PENDING:
+            # The confirmation no longer holds the visit's other reminders back: those already
+            # due go now rather than at the next dispatch pass, up to a minute later. After the
+            # send's commit: at once in a worker, whose transaction Django does not see (and
+            # the commit has just been sent with the outcome).
+            transaction.on_commit(lambda: _enqueue_held_back(appointment.pk), robust=True)
 
     if (
         reminder.for_start != appointment.start
@@ -471,6 +521,21 @@ def _send_claimed(reminder: Reminder, *, claim: str, now: datetime, commit: bool
     ):
         outcome(Reminder.Status.CANCELLED, error=_("No longer needed when due."))
         return "not needed"
+    if reminder.kind != reminders.CONFIRMATION and _confirmation_owed(appointment.pk):
+        # Queued before its visit's confirmation was (a move reopened both, a staff resend):
+        # back to waiting, its due time unchanged, and the attempt its claim counted given back,
+        # since nothing was tried. The dispatcher leaves it until the confirmation is done,
+        # which then sends it (_enqueue_held_back).
+        Reminder.objects.filter(pk=reminder.pk, claim=claim).update(
+            status=Reminder.Status.PENDING,
+            claim="",
+            lease_until=None,
+            attempts=reminder.attempts - 1,
+            updated_at=timezone.now(),
+        )
+        if commit:
+            reminder_sql.end()
+        return "waits for the confirmation"
     try:
         _deliver(reminder_email(reminder))
     except Exception as exc:  # noqa: BLE001 - any failure is one attempt; the row says which
@@ -487,6 +552,23 @@ def _send_claimed(reminder: Reminder, *, claim: str, now: datetime, commit: bool
         return "retry"
     outcome(Reminder.Status.SENT, sent_at=timezone.now())
     return "sent"
+
+
+def _confirmation_owed(appointment_id: int) -> bool:
+    return Reminder.objects.filter(
+        appointment_id=appointment_id, kind=reminders.CONFIRMATION, status__in=OPEN_STATUSES
+    ).exists()
+
+
+def _enqueue_held_back(appointment_id: int) -> None:
+    """Send the visit's reminders that were due while its confirmation was owed. A dispatch pass
+    may queue them too: the claim keeps each from going twice."""
+    held_back = Reminder.objects.filter(
+        appointment_id=appointment_id, status=Reminder.Status.PENDING, due_at__lte=timezone.now()
+    ).exclude(kind=reminders.CONFIRMATION)
+    ids = list(held_back.values_list("pk", flat=True))
+    if ids:
+        _enqueue(ids)
 
 
 def _describe(exc: Exception) -> str:

@@ -453,6 +453,7 @@ def ride_home(request, token: str):
     )
 
 
+@never_cache  # it holds the manage link
 @require_safe
 def calendar_ics(request, token: str):
     appointment = appointment_by_token(token)

@@ -54,7 +54,10 @@ class ScreeningAdmin(admin.ModelAdmin):
         (_("Summary"), {"fields": ["outcome_badge", "summary", "reasons_list"]}),
         (_("Person"), {"fields": ["full_name", "email", "phone", "date_of_birth", "region"]}),
         (_("Answers"), {"fields": ["answers_table"]}),
-        (_("Review"), {"fields": ["safety_flagged_at", "submitted_at", "staff_alerted_at", "reviewed_by", "reviewed_at"]}),
+        (
+            _("Review"),
+            {"fields": ["safety_flagged_at", "submitted_at", "staff_alerted_at", "reviewed_by", "reviewed_at"]},
+        ),
     ]
     readonly_fields = [
         "outcome_badge", "summary", "reasons_list", "answers_table", "full_name", "email", "phone", "date_of_birth",

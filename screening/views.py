@@ -70,7 +70,8 @@ def step(request, slug: str):
                 draft = services.screening_typed_save(screening=draft, step=slug, typed=typed)
             request.session[DRAFT_SESSION_KEY] = draft.pk
             return redirect(step_url(steps[position - 1].slug))
-        if form.is_valid() and slug == "about" and answered_date_of_birth(form.cleaned_data["date_of_birth"]) < ADULT_AGE:
+        valid = form.is_valid()
+        if valid and slug == "about" and answered_date_of_birth(form.cleaned_data["date_of_birth"]) < ADULT_AGE:
             # Adults only: nothing more is asked, and nothing of a minor's is kept.
             services.screening_discard(screening=draft)
             request.session.pop(DRAFT_SESSION_KEY, None)
@@ -79,7 +80,7 @@ def step(request, slug: str):
                 "screening/adults_only.html",
                 {"meta": {"title": _("Our clinic treats adults"), "noindex": True}},
             )
-        if form.is_valid():
+        if valid:
             draft = services.screening_step_save(screening=draft, step=slug, cleaned=form.cleaned_data, typed=typed)
             request.session[DRAFT_SESSION_KEY] = draft.pk
             if slug == "phq9" and services.needs_support_now(form.cleaned_data):

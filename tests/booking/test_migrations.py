@@ -1,4 +1,5 @@
-"""Data migrations: reminders for visits booked before reminders existed; booking links already e-mailed."""
+"""Data migrations: reminders for visits booked before reminders existed; booking links already e-mailed;
+video rooms for visits booked before; the safety flag of earlier urgent screenings."""
 
 from datetime import timedelta
 
@@ -8,6 +9,14 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 BEFORE, AFTER = [("booking", "0006_cancellation_notice")], [("booking", "0007_reminders_for_earlier_bookings")]
+
+
+@pytest.fixture(autouse=True)
+def _latest_schema_afterwards():
+    """Each test here winds the schema back; the tests after it need today's."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -55,3 +64,46 @@ def test_patients_approved_before_the_record_existed_are_not_e_mailed_again():
     patients = executor.loader.project_state(after).apps.get_model("booking", "Patient").objects
     assert patients.get(pk=approved.pk).approval_emailed_at == approved_at
     assert patients.get(pk=waiting.pk).approval_emailed_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_visits_booked_before_their_own_video_rooms_each_get_one():
+    before, after = (
+        [("booking", "0009_reminder_appointment_index_in_unique")],
+        [("booking", "0010_video_room_and_sequence")],
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    kind = apps.get_model("booking", "AppointmentType").objects.get(slug="consultation")
+    clinician = apps.get_model("booking", "Clinician").objects.create(name="Dr. Earlier", video_room_url="https://v/x")
+    patient = apps.get_model("booking", "Patient").objects.create(full_name="P", email="p@example.org", phone="1")
+    start = (timezone.now() + timedelta(days=3)).replace(microsecond=0)
+    for offset in (0, 2, 4):
+        when = start + timedelta(hours=offset)
+        apps.get_model("booking", "Appointment").objects.create(
+            patient=patient, clinician=clinician, appointment_type=kind, start=when,
+            end=when + timedelta(minutes=45), blocked_start=when, blocked_end=when + timedelta(hours=1),
+        )  # fmt: skip
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    appointments = executor.loader.project_state(after).apps.get_model("booking", "Appointment").objects
+    rooms = list(appointments.values_list("video_room", flat=True))
+    assert len(set(rooms)) == 3 and all(len(room) >= 32 for room in rooms)  # 192 random bits each
+    assert set(appointments.values_list("sequence", flat=True)) == {0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_urgent_screenings_from_before_are_flagged_when_they_were_submitted():
+    before, after = [("screening", "0001_initial")], [("screening", "0002_safety_flagged_at")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    screenings = executor.loader.project_state(before).apps.get_model("screening", "Screening").objects
+    submitted = timezone.now() - timedelta(days=1)
+    urgent = screenings.create(token="u", urgent=True, outcome="urgent", submitted_at=submitted)
+    calm = screenings.create(token="c", urgent=False, outcome="eligible", submitted_at=submitted)
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    screenings = executor.loader.project_state(after).apps.get_model("screening", "Screening").objects
+    assert screenings.get(pk=urgent.pk).safety_flagged_at == submitted
+    assert screenings.get(pk=calm.pk).safety_flagged_at is None

@@ -20,10 +20,10 @@ PRIVATE_WORDS = ["ketamine", "esketamine", "infusion", "spray", "depression", "p
 CRISIS = "call or text 988"
 
 
-def book(slug: str, start: datetime, *, time_zone="America/New_York", video_room_url="", ride_confirmed_at=None):
+def book(slug: str, start: datetime, *, time_zone="America/New_York", ride_confirmed_at=None, email="alex@example.org"):
     appointment_type = AppointmentType.objects.get(slug=slug)
-    clinician = ClinicianFactory(name="Dr. Maya Chen", offers=[slug], video_room_url=video_room_url)
-    patient = Patient.objects.create(full_name="Alex Rivera", email="alex@example.org", phone="5550100123")
+    clinician = ClinicianFactory(name="Dr. Maya Chen", offers=[slug])
+    patient = Patient.objects.create(full_name="Alex Rivera", email=email, phone="5550100123")
     end = start + appointment_type.duration
     return Appointment.objects.create(
         patient=patient,
@@ -45,7 +45,7 @@ def email_for(appointment: Appointment, kind: str):
     message = reminder_email(reminder)
     [(html, mime)] = message.alternatives
     assert mime == "text/html"
-    assert message.to == ["alex@example.org"]
+    assert message.to == [appointment.patient.email]
     return message, message.body, html
 
 
@@ -131,7 +131,7 @@ class TestDayBefore:
         assert message.subject == "Your appointment is tomorrow"
         ride_url = link(f"/appointments/{appointment.token}/ride/")
         for body in (text, html):
-            assert "Tuesday, March 10, 2026" in body and "2:30 PM" in body and "(America/New_York)" in body
+            assert "Tuesday, March 10, 2026" in body and "2:30 PM" in body and "(Eastern Time — New York)" in body
             assert "Dr. Maya Chen" in body
             assert settings.CLINIC_ADDRESS in body
             assert "photo ID" in body and "the name and phone number of the adult driving you home" in body
@@ -147,24 +147,31 @@ class TestDayBefore:
         assert "/ride/" not in text and "/ride/" not in html
         assert "the name and phone number of the adult driving you home" in text
 
-    def test_video_visit_links_the_clinicians_room_and_needs_no_address(self, time_machine):
+    def test_video_visit_links_its_own_room_and_needs_no_address(self, time_machine, settings):
+        settings.VIDEO_ROOM_BASE_URL = "https://video.example.org/room/"
         time_machine.move_to(NASAL_START - timedelta(hours=20), tick=False)  # 1:00 PM the day before, Chicago
-        room = "https://video.example.org/room/dr-chen"
-        appointment = book("consultation", NASAL_START, time_zone="America/Chicago", video_room_url=room)
+        appointment = book("consultation", NASAL_START, time_zone="America/Chicago")
+        other = book("consultation", NASAL_START + timedelta(hours=1), email="sam@example.org")
         message, text, html = email_for(appointment, ReminderKind.DAY_BEFORE)
+        _message, other_text, _html = email_for(other, ReminderKind.DAY_BEFORE)
 
+        room = appointment.video_url
+        assert room == f"https://video.example.org/room/{appointment.video_room}" and len(appointment.video_room) >= 32
+        # Each visit has a room of its own: nobody walks into another patient's call.
+        assert other.video_url != room and other.video_url in other_text and room not in other_text
         assert message.subject == "Your appointment is tomorrow"
         assert room in text
         assert f'<a href="{room}">Join your video call</a>' in html
         for body in (text, html):
-            assert "Thursday, December 10, 2026" in body and "9:00 AM" in body and "(America/Chicago)" in body
+            assert "Thursday, December 10, 2026" in body and "9:00 AM" in body and "(Central Time — Chicago)" in body
             assert settings.CLINIC_ADDRESS not in body
             assert "what to have ready" in body.lower() and "what to bring" not in body.lower()
             assert "a charged phone, tablet or computer with a camera" in body
             assert "photo ID" not in body
             assert "solid food" not in body and "/ride/" not in body
 
-    def test_video_visit_without_a_room_yet_says_to_call_if_no_link_arrives(self):
+    def test_video_visit_without_a_video_service_says_to_call_if_no_link_arrives(self, settings):
+        settings.VIDEO_ROOM_BASE_URL = ""
         appointment = book("consultation", NASAL_START, time_zone="America/Chicago")
         _message, text, html = email_for(appointment, ReminderKind.DAY_BEFORE)
         for body in (text, html):
@@ -205,7 +212,7 @@ def test_the_confirmation_reminder_is_the_confirmation_email():
     assert (message.subject, text, html) == (expected.subject, expected.body, expected.alternatives[0][0])
     assert link(f"/appointments/{appointment.token}/") in text
     [(name, _ics, mime)] = message.attachments
-    assert (name, mime) == ("appointment.ics", "text/calendar")
+    assert (name, mime) == ("appointment.ics", "text/calendar; method=PUBLISH")
 
 
 @pytest.mark.django_db

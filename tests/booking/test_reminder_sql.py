@@ -26,12 +26,10 @@ def values(instance) -> dict:
 
 @pytest.fixture
 def visit(celery_eager):
-    """An IV infusion with every optional field filled in: video link, approval, ride confirmed."""
+    """An IV infusion with every optional field filled in: approval, ride confirmed, clinician's details."""
     with time_machine.travel(BOOKED_AT, tick=False):
         clinician = ClinicianFactory(offers=["iv-infusion"], hours=[(day, "07:00", "19:00") for day in range(7)])
-        Clinician.objects.filter(pk=clinician.pk).update(
-            video_room_url="https://video.example.org/room-7", credentials="MD", email="dr@clinic.example.org"
-        )
+        Clinician.objects.filter(pk=clinician.pk).update(credentials="MD", email="dr@clinic.example.org")
         appointment = services.appointment_book(
             appointment_type=AppointmentType.objects.get(slug="iv-infusion"),
             clinician_id=clinician.pk,
@@ -67,7 +65,7 @@ def test_the_read_gives_what_the_orm_gives_for_the_reminder_its_visit_patient_ty
     assert values(got.appointment.patient) == values(expected.appointment.patient)
     assert values(got.appointment.appointment_type) == values(expected.appointment.appointment_type)
     assert values(got.appointment.clinician) == values(expected.appointment.clinician)
-    assert got.appointment.clinician.video_room_url == "https://video.example.org/room-7"
+    assert got.appointment.video_room == visit.video_room and got.appointment.clinician.credentials == "MD"
     assert got.status == "sending" and got.attempts == 1
     assert got.due_at.tzinfo is not None and got.appointment.ride_confirmed_at == BOOKED_AT
 
@@ -189,7 +187,7 @@ def test_in_one_round_trip_the_claim_is_committed_and_the_row_stays_locked_until
 
     # The same objects as the two-step read gives, from one round trip.
     assert reminder.pk == row.pk and reminder.appointment.patient.full_name == "Ana Díaz"
-    assert reminder.appointment.clinician.video_room_url == "https://video.example.org/room-7"
+    assert reminder.appointment.video_room == visit.video_room and reminder.appointment.clinician.credentials == "MD"
     elsewhere.execute("SELECT status, claim, attempts FROM booking_reminder WHERE id = %s", [row.pk])
     assert elsewhere.fetchone() == ("sending", "d" * 32, attempts_before + 1)  # committed before the send
     assert locked_elsewhere(elsewhere, row)  # a move or cancel waits for the send

@@ -208,11 +208,13 @@ class TestRowsFollowTheVisit:
             "follow_up": "pending",
         }
         confirmed, cancelled = "Your appointment is confirmed", "Your appointment is cancelled"
-        assert [m.subject for m in mail.outbox] == [confirmed, cancelled, confirmed]
+        back_on = "Your appointment is back on"
+        assert [m.subject for m in mail.outbox] == [confirmed, cancelled, back_on]
+        assert "please disregard our message that it was cancelled" in mail.outbox[2].body
         # Cancelled once more: a second notice.
         visit.status = Appointment.Status.CANCELLED
         services.appointment_staff_save(appointment=visit, changed=frozenset({"status"}))
-        assert [m.subject for m in mail.outbox] == [confirmed, cancelled, confirmed, cancelled]
+        assert [m.subject for m in mail.outbox] == [confirmed, cancelled, back_on, cancelled]
 
     def test_an_edited_rule_applies_to_reminders_not_yet_sent(self, celery_eager):
         visit = book("consultation", datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC))

@@ -121,10 +121,15 @@ def test_under_18_stops_at_step_1_with_help_for_young_people(client, age):
     assert_frame(html)
 
 
-def test_a_birthday_today_makes_18_an_adult(client):
-    today = datetime.date.today()
-    data = {**personas.about(), "date_of_birth": today.replace(year=today.year - 18).isoformat()}
-    assert client.post("/screening/step/about/", data)["Location"] == "/screening/step/concerns/"
+@pytest.mark.parametrize(("today", "born", "adult"), [
+    ("2026-12-01", "2008-12-01", True), ("2026-12-01", "2008-12-02", False),
+    ("2026-02-28", "2008-02-29", False), ("2026-03-01", "2008-02-29", True),
+])  # fmt: skip
+def test_18_starts_on_the_18th_birthday(client, time_machine, today, born, adult):
+    time_machine.move_to(datetime.datetime.fromisoformat(today + "T12:00:00-05:00"))
+    response = client.post("/screening/step/about/", {**personas.about(), "date_of_birth": born})
+    assert (response.status_code == 302) is adult
+    assert ("Our clinic treats adults" in response.content.decode()) is not adult
 
 
 def test_going_back_to_step_1_and_giving_an_under_18_date_forgets_the_draft(client):
