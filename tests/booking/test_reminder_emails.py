@@ -75,7 +75,7 @@ class TestPreparation:
 
         assert message.subject == "Getting ready for your appointment on Tuesday, March 10"
         for body in (text, html):
-            assert "Tuesday, March 10, 2026" in body and "2:30 PM" in body and "America/New_York" in body
+            assert "Tuesday, March 10, 2026" in body and "2:30 PM" in body and "(Eastern Time — New York)" in body
             # 6 hours and 2 hours before 2:30 PM.
             assert "No solid food after 8:30 AM on Tuesday, March 10." in body
             assert "are fine until 12:30 PM; after that, nothing to drink." in body
@@ -95,7 +95,7 @@ class TestPreparation:
 
         assert message.subject == "Getting ready for your appointment on Thursday, December 10"
         for body in (text, html):
-            assert "9:00 AM" in body and "America/Chicago" in body
+            assert "9:00 AM" in body and "(Central Time — Chicago)" in body
             # 2 hours and 30 minutes before 9:00 AM Chicago time.
             assert "No solid food after 7:00 AM on Thursday, December 10." in body
             assert "are fine until 8:30 AM; after that" in body
