@@ -11,7 +11,7 @@ import pytest
 from booking import services
 from booking.models import Appointment, AppointmentType
 from tests.booking.conftest import clinic_time
-from tests.booking.test_booking import book, book_through_the_site, details
+from tests.booking.test_booking import book, book_through_the_site
 from tests.factories import ClinicianFactory
 from tests.frame import assert_frame
 
@@ -103,24 +103,9 @@ def test_any_clinician_books_the_one_with_fewer_visits_that_day(screened_client)
 def test_any_clinician_at_a_time_only_one_has_free_is_that_one(frozen_now):
     taken, other = ClinicianFactory(), ClinicianFactory()
     book(taken, clinic_time(8, 10), key="first", n=2)
-    appointment = services.appointment_book(
-        appointment_type=AppointmentType.objects.get(slug="consultation"),
-        clinician_id=None,
-        start=clinic_time(8, 10),
-        details=details(3),
-        time_zone="America/New_York",
-        request_key="any",
-    )
-    assert appointment.clinician == other
+    assert book(None, clinic_time(8, 10), key="any", n=3).clinician == other
     with pytest.raises(services.SlotTaken):
-        services.appointment_book(
-            appointment_type=AppointmentType.objects.get(slug="consultation"),
-            clinician_id=None,
-            start=clinic_time(8, 10),
-            details=details(4),
-            time_zone="America/New_York",
-            request_key="none-left",
-        )
+        book(None, clinic_time(8, 10), key="none-left", n=4)
 
 
 def test_times_inside_the_change_cutoff_are_marked(screened_client):

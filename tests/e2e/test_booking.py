@@ -125,58 +125,46 @@ def test_book_on_a_phone_then_move_and_cancel_with_calendars_that_follow(phone, 
     assert page_watch.console_errors == []
 
 
-def test_a_treatments_calendar_covers_its_recovery(page):
+def book_an_infusion(*, patient: str, key: str, clinician: str = "Dr. Sam Ortiz"):
+    """An IV infusion at the first free time this week, booked as the clinic's site would."""
     from django.utils import timezone
 
     from booking import selectors, services
     from booking.models import AppointmentType
 
-    ClinicianFactory(offers=["iv-infusion"])
+    ClinicianFactory(name=clinician, offers=["iv-infusion"])
     infusion = AppointmentType.objects.get(slug="iv-infusion")
     now = timezone.now()
     slot = selectors.open_slots(
         appointment_type=infusion, window_start=now, window_end=now + timedelta(days=7), now=now
     )[0]
-    visit = services.appointment_book(
+    return services.appointment_book(
         appointment_type=infusion,
-        clinician_id=None,
+        clinician_id=slot.clinician_id,
         start=slot.start,
-        details=services.PatientDetails("Jordan Lee", "jordan@example.org", "5550100100"),
+        details=services.PatientDetails(patient, f"{patient.split()[0].lower()}@example.org", "5550100100"),
         time_zone="America/New_York",
-        request_key="e2e-ics",
+        request_key=key,
     )
+
+
+def test_a_treatments_calendar_covers_its_recovery(page):
+    visit = book_an_infusion(patient="Jordan Lee", key="e2e-ics")
     page.goto(f"/appointments/{visit.token}/")
     assert_accessible(page)
     _calendar, event = calendar_event(page, visit)
-    assert event.decoded("dtend") == slot.start + timedelta(minutes=40 + 60)  # the infusion, then recovery
+    assert event.decoded("dtend") == visit.start + timedelta(minutes=40 + 60)  # the infusion, then recovery
 
 
 def test_the_ride_home_link_from_the_preparation_email_by_keyboard(page, page_watch):
     """The preparation reminder's link, opened and confirmed by keyboard only; axe on both pages."""
     import re
-    from datetime import timedelta
     from urllib.parse import urlsplit
 
-    from django.utils import timezone
-
-    from booking import selectors, services
     from booking.emails import reminder_email
-    from booking.models import AppointmentType, Reminder
+    from booking.models import Reminder
 
-    ClinicianFactory(name="Dr. Sam Ortiz", offers=["iv-infusion"])
-    infusion = AppointmentType.objects.get(slug="iv-infusion")
-    now = timezone.now()
-    slot = selectors.open_slots(
-        appointment_type=infusion, window_start=now, window_end=now + timedelta(days=7), now=now
-    )[0]
-    visit = services.appointment_book(
-        appointment_type=infusion,
-        clinician_id=slot.clinician_id,
-        start=slot.start,
-        details=services.PatientDetails("Jordan Lee", "jordan@example.org", "5550100100"),
-        time_zone="America/New_York",
-        request_key="e2e-ride",
-    )
+    visit = book_an_infusion(patient="Jordan Lee", key="e2e-ride")
     email = reminder_email(Reminder.objects.get(appointment=visit, kind="preparation"))
     page.goto(urlsplit(re.search(r"http\S+/ride/", email.body).group(0)).path)
     assert_accessible(page)
