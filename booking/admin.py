@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import (
@@ -193,7 +194,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         "end",
         "blocked_start",
         "blocked_end",
-        "token",
+        "video_link",
         "ride_confirmed_at",
         "created_at",
         "updated_at",
@@ -211,6 +212,13 @@ class AppointmentAdmin(admin.ModelAdmin):
     @admin.display(description=_("start (clinic time)"), ordering="start")
     def local_start(self, obj):
         return clinic_time(obj.start)
+
+    @admin.display(description=_("video room"))
+    def video_link(self, obj):
+        """Where the clinician joins a video visit: the visit's own room (the patient's manage
+        token, which would let staff act as the patient, is never shown)."""
+        url = obj.video_url if obj.pk else ""
+        return format_html('<a href="{}" rel="noreferrer">{}</a>', url, url) if url else "—"
 
     @admin.display(description=_("ride home"), ordering="ride_confirmed_at")
     def ride_home(self, obj):

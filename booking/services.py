@@ -65,7 +65,7 @@ def booking_refusal(*, appointment_type: AppointmentType, screening: Screening |
     return ""
 
 
-def _open_clinician(
+def free_clinician(
     *, appointment_type, clinician_id: int | None, start: datetime, now: datetime, ignore=None
 ) -> int | None:
     """The clinician who will see the patient at `start`: the one asked for if they are free then,
@@ -128,7 +128,7 @@ def appointment_book(
         return existing
     try:
         with transaction.atomic():
-            clinician_id = _open_clinician(
+            clinician_id = free_clinician(
                 appointment_type=appointment_type, clinician_id=clinician_id, start=start, now=now
             )
             if clinician_id is None:
@@ -181,7 +181,7 @@ def appointment_reschedule(
             locked = Appointment.objects.select_for_update().select_related("appointment_type").get(pk=appointment.pk)
             if not can_change(locked, now=now):
                 raise ChangeTooLate(_("Online changes are closed for this appointment. Please call us."))
-            clinician_id = _open_clinician(
+            clinician_id = free_clinician(
                 appointment_type=locked.appointment_type,
                 clinician_id=clinician_id,
                 start=start,

@@ -13,5 +13,6 @@ urlpatterns = [
     path("appointments/<str:token>/reschedule/", views.reschedule, name="reschedule"),
     path("appointments/<str:token>/cancel/", views.cancel, name="cancel"),
     path("appointments/<str:token>/ride/", views.ride_home, name="ride"),
+    path("appointments/<str:token>/book-again/", views.book_again, name="book_again"),
     path("appointments/<str:token>/calendar.ics", views.calendar_ics, name="calendar"),
 ]

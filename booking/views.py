@@ -1,7 +1,6 @@
 import secrets
 from collections import OrderedDict
 from datetime import date, datetime, time, timedelta
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import selectors, services
 from booking.calendar import appointment_ics
@@ -162,6 +161,7 @@ def _int_param(text: str, allowed: set[int]) -> int | None:
 
 
 ANY_CLINICIAN = "any"
+CHOICE_REACH = timedelta(days=36_500)  # beyond the longest horizon a type can have (32,767 days)
 
 
 def choice_value(start: datetime, clinician_id: int | None) -> str:
@@ -173,9 +173,10 @@ def parse_choice(value: str) -> tuple[datetime, int | None] | None:
     try:
         start_text, clinician_text = value[:80].split("|")
         start = datetime.fromisoformat(start_text)
-    except ValueError:
-        return None
-    if start.tzinfo is None:
+        # No booking lies a century away: this keeps year 1 and 9999 out of later date arithmetic.
+        if start.tzinfo is None or abs(start - timezone.now()) > CHOICE_REACH:
+            return None
+    except (ValueError, OverflowError):
         return None
     if clinician_text == ANY_CLINICIAN:
         return start, None
@@ -195,10 +196,12 @@ def pick_time(request, slug: str):
     error = ""
     if request.method == "POST":
         choice = parse_choice(request.POST.get("slot", ""))
-        if choice:
+        if choice and services.free_clinician(
+            appointment_type=appointment_type, clinician_id=choice[1], start=choice[0], now=timezone.now()
+        ):
             request.session[SESSION_CHOICE] = {"type": slug, "start": choice[0].isoformat(), "clinician": choice[1]}
             return redirect("booking:details", slug=slug)
-        error = _("Please choose a time.")
+        error = _("Sorry, that time is not free. Please choose another.") if choice else _("Please choose a time.")
     context = slot_picker_context(request, appointment_type, zone=patient_zone(request))
     context.update(error=error, meta={"title": _("Choose a time"), "noindex": True}, action=request.get_full_path())
     return render(request, "booking/pick_time.html", context)
@@ -242,6 +245,8 @@ def confirm(request, slug: str):
         return booked_page(request, done)  # a double submit: the first one booked it
     appointment_type, refusal, screening, patient = bookable_type(request, slug)
     choice, details_data = stored_choice(request, slug), request.session.get(SESSION_DETAILS)
+    if request.method == "POST" and choice is None and (own := own_booking_at(request, appointment_type)):
+        return booked_page(request, own)  # a second tab's confirm page, sent after the first booked
     if refusal or choice is None:
         return redirect("booking:pick", slug=slug)
     if not details_data:
@@ -249,6 +254,8 @@ def confirm(request, slug: str):
     start, clinician_id = choice
     zone = patient_zone(request)
     if request.method == "POST":
+        if own := own_booking_at(request, appointment_type, start):  # confirmed again, from another tab
+            return booked_page(request, own)
         try:
             appointment = services.appointment_book(
                 appointment_type=appointment_type,
@@ -315,17 +322,18 @@ def booked_by_key(request_key: str) -> Appointment | None:
     return Appointment.objects.filter(request_key=request_key[:64]).only("pk", "token").first()
 
 
-def own_booking_at(request, appointment_type: AppointmentType, start: datetime) -> Appointment | None:
-    """This browser's own active booking of this type at this time, if it made one."""
+def own_booking_at(request, appointment_type: AppointmentType, start: datetime | None = None) -> Appointment | None:
+    """This browser's own active booking of this type at this time (None: its latest, made within
+    the hour), if it made one."""
     mine = request.session.get(SESSION_BOOKED, [])
     if not mine:
         return None
-    return (
-        Appointment.objects.active()
-        .filter(pk__in=mine, appointment_type=appointment_type, start=start)
-        .only("pk", "token")
-        .first()
-    )
+    found = Appointment.objects.active().filter(pk__in=mine, appointment_type=appointment_type)
+    if start is None:
+        found = found.filter(created_at__gte=timezone.now() - timedelta(hours=1)).order_by("-created_at")
+    else:
+        found = found.filter(start=start)
+    return found.only("pk", "token").first()
 
 
 def appointment_by_token(token: str) -> Appointment:
@@ -349,9 +357,6 @@ def manage(request, token: str):
         can_change=services.can_change(appointment),
         deadline=services.change_deadline(appointment).astimezone(ZoneInfo(appointment.time_zone)),
         video=video_link(appointment),
-        rebook_url=reverse("booking:start") + "?" + urlencode(selectors.rebook_query(appointment))
-        if appointment.status == Appointment.Status.CANCELLED
-        else "",
         booked="booked" in request.GET,
         moved="moved" in request.GET,
         ride_saved="ride" in request.GET,
@@ -431,6 +436,18 @@ def cancel(request, token: str):
             pass
         return redirect("booking:manage", token=token)
     return appointment_page(request, "booking/cancel.html", appointment, _("Cancel your appointment"), form=form)
+
+
+@require_POST
+def book_again(request, token: str):
+    """From a visit's page to booking, this browser now known as its patient (and its screening,
+    for a consultation). A form, not a link: the tokens never appear in an address, where calendar
+    sharing, history or a screen could show them."""
+    appointment = appointment_by_token(token)
+    if screening_token := selectors.rebook_query(appointment).get("screening"):
+        request.session[SESSION_SCREENING] = screening_token
+    request.session[SESSION_PATIENT] = appointment.patient.booking_token
+    return redirect("booking:start")
 
 
 @never_cache

@@ -72,7 +72,7 @@ class ScreeningAdmin(admin.ModelAdmin):
         label = Outcome(obj.outcome).label if obj.outcome else _("Unfinished")
         css = {"urgent": "danger", "not_suitable": "warning", "review": "info"}.get(obj.outcome, "ok")
         suffix = ""
-        if obj.urgent and obj.clinical_outcome != Outcome.ELIGIBLE:
+        if obj.urgent and obj.clinical_outcome and obj.clinical_outcome != Outcome.ELIGIBLE:  # not on a draft
             suffix = f" + {Outcome(obj.clinical_outcome).label}"
         return format_html('<strong class="outcome-{}">{}{}</strong>', css, label, suffix)
 

@@ -67,11 +67,21 @@ def _alert_on_commit(screening_id: int) -> None:
     transaction.on_commit(lambda: alert_staff_of_urgent_screening.delay(screening_id))
 
 
-def screening_discard(*, screening: Screening | None) -> None:
-    """Forget a draft the person cannot go on with (under 18): nothing of a minor's is kept, unless
-    the safety question was answered, which staff must follow up."""
-    if screening is not None and screening.pk and screening.safety_flagged_at is None:
-        screening.delete()
+def screening_stop_under_18(*, screening: Screening | None, cleaned: dict, typed: dict) -> None:
+    """A date of birth under 18 ends the screening. Nothing of a minor's is kept, unless they had
+    already answered the safety question: staff must still reach them, and must know their age."""
+    if screening is None or screening.pk is None:
+        return
+    # Read again, not trusted from the caller's copy: another tab may have flagged or submitted it.
+    if Screening.objects.filter(pk=screening.pk, submitted_at__isnull=True, safety_flagged_at__isnull=True).delete()[0]:
+        return
+    kept = Screening.objects.filter(pk=screening.pk, submitted_at__isnull=True).first()
+    if kept is not None:
+        kept.flags = [*(flag for flag in kept.flags if flag != UNDER_18_FLAG), UNDER_18_FLAG]
+        screening_step_save(screening=kept, step="about", cleaned=cleaned, typed=typed)
+
+
+UNDER_18_FLAG = "stated_under_18"
 
 
 def screening_typed_save(*, screening: Screening | None, step: str, typed: dict) -> Screening:
@@ -119,7 +129,13 @@ def screening_submit(*, screening: Screening) -> Screening:
     )
     if screening.safety_flagged_at and not result.urgent:
         # Item 9 was changed back to 0 after the support page: the earlier answer still stands.
-        result = dataclasses.replace(result, outcome=triage.URGENT, urgent=True, flags=("urgent", *result.flags))
+        result = dataclasses.replace(
+            result,
+            outcome=triage.URGENT,
+            urgent=True,
+            flags=("urgent", *result.flags),
+            reasons=(triage.SAFETY_ANSWER_CHANGED, *result.reasons),
+        )
     screening.outcome = result.outcome
     screening.clinical_outcome = result.clinical_outcome
     screening.urgent = result.urgent

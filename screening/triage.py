@@ -50,6 +50,16 @@ class Reason:
     source: str
 
 
+# A safety answer above 0, saved, then changed to 0 before submitting (screening/services.py).
+SAFETY_ANSWER_CHANGED = Reason(
+    "phq9_item9_changed",
+    URGENT,
+    "Thoughts of being better off dead or of self-harm (PHQ-9 item 9), answered above 0 during the screening "
+    "and changed to 0 before submitting",
+    "PHQ-9, Kroenke et al. 2001; clinic safety protocol",
+)
+
+
 @dataclass(frozen=True)
 class Triage:
     outcome: str  # the one that leads what the patient sees

@@ -69,11 +69,13 @@ def step(request, slug: str):
             else:
                 draft = services.screening_typed_save(screening=draft, step=slug, typed=typed)
             request.session[DRAFT_SESSION_KEY] = draft.pk
+            if slug == "phq9" and form.is_valid() and services.needs_support_now(form.cleaned_data):
+                return redirect("screening:support")  # help first, whichever way they leave the page
             return redirect(step_url(steps[position - 1].slug))
         valid = form.is_valid()
         if valid and slug == "about" and answered_date_of_birth(form.cleaned_data["date_of_birth"]) < ADULT_AGE:
-            # Adults only: nothing more is asked, and nothing of a minor's is kept.
-            services.screening_discard(screening=draft)
+            # Adults only: nothing more is asked (services.screening_stop_under_18 says what is kept).
+            services.screening_stop_under_18(screening=draft, cleaned=form.cleaned_data, typed=typed)
             request.session.pop(DRAFT_SESSION_KEY, None)
             return render(
                 request,

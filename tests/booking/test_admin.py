@@ -71,3 +71,13 @@ def test_a_booking_link_whose_message_was_lost_is_sent_by_the_sweep_once():
     assert [email.to for email in mail.outbox] == [[lost.email]]
     lost.refresh_from_db()
     assert lost.approval_emailed_at is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("celery_eager", "frozen_now")
+def test_staff_see_a_video_visits_room_but_never_the_patients_manage_token(admin_client, settings):
+    settings.VIDEO_ROOM_BASE_URL = "https://meet.clinic.example.org/"
+    appointment = book(ClinicianFactory(), clinic_time(8, 10))
+    page = admin_client.get(f"/admin/booking/appointment/{appointment.pk}/change/").content.decode()
+    assert f'href="https://meet.clinic.example.org/{appointment.video_room}"' in page
+    assert appointment.token not in page

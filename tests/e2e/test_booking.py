@@ -111,7 +111,7 @@ def test_book_on_a_phone_then_move_and_cancel_with_calendars_that_follow(phone, 
     page.get_by_role("button", name="Cancel appointment").click()
     page.wait_for_url(f"**/appointments/{appointment.token}/")
     assert page.get_by_text("This appointment is cancelled").is_visible()
-    assert page.get_by_role("link", name="Book another time").is_visible()
+    assert page.get_by_role("button", name="Book another time").is_visible()
     assert_accessible(page)
     appointment.refresh_from_db()
     assert (appointment.status, appointment.cancel_reason) == ("cancelled", "Found a closer clinic")

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import Client
 
 from screening.models import Screening
 from screening.services import missed_urgent_alerts_send, unfinished_screenings_purge
@@ -161,3 +162,56 @@ def test_absolute_and_relative_reasons_are_all_shown_crisis_first(client):
     absolute = main.index("Aneurysmal vascular disease or arteriovenous malformation")
     relative = main.index("Psychosis or schizophrenia")
     assert crisis < absolute < relative
+
+
+def test_back_from_a_phq9_with_a_safety_answer_still_shows_help_first(
+    client, oncall, django_capture_on_commit_callbacks
+):
+    steps = personas.persona(item9=1)
+    for slug, data in steps[:2]:
+        client.post(f"/screening/step/{slug}/", data)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/screening/step/phq9/", {**steps[2][1], "action": "back"})
+    assert response["Location"] == "/screening/support/"
+    assert len(mail.outbox) == 1
+
+
+def test_an_under_18_who_gave_a_safety_answer_is_kept_for_staff_with_their_age(client, oncall):
+    answer_up_to_phq9(client, item9=2)
+    response = client.post("/screening/step/about/", personas.about(age=15))
+    assert "Our clinic treats adults" in response.content.decode()
+    kept = Screening.objects.get()  # staff must still reach them
+    assert kept.urgent and kept.safety_flagged_at is not None and kept.submitted_at is None
+    assert kept.date_of_birth == datetime.date.fromisoformat(personas.about(age=15)["date_of_birth"])
+    assert "stated_under_18" in kept.flags
+    assert client.get("/screening/step/concerns/")["Location"] == "/screening/step/about/"  # the session let go
+
+
+def test_a_draft_flagged_in_another_tab_is_not_deleted_by_an_under_18_answer_in_this_one(client, oncall):
+    for slug, data in personas.ELIGIBLE[:2]:
+        client.post(f"/screening/step/{slug}/", data)
+    draft = Screening.objects.get()
+    Screening.objects.filter(pk=draft.pk).update(safety_flagged_at=draft.updated_at, urgent=True)  # the other tab
+    client.post("/screening/step/about/", personas.about(age=16))
+    assert Screening.objects.filter(pk=draft.pk, urgent=True).exists()
+
+
+def test_staff_lists_show_an_unfinished_flagged_screening_first(client, admin_client, oncall):
+    complete(client, personas.ELIGIBLE)
+    client.session.flush()
+    answer_up_to_phq9(Client(), item9=1)
+    response = admin_client.get("/admin/screening/screening/")
+    assert response.status_code == 200
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", response.content.decode().split("<tbody>")[1], re.S)
+    assert "Unfinished" in rows[0] and "Eligible" in rows[1]
+    flagged = Screening.objects.get(submitted_at__isnull=True)
+    assert admin_client.get(f"/admin/screening/screening/{flagged.pk}/change/").status_code == 200
+
+
+def test_a_safety_answer_changed_back_to_0_is_named_for_the_clinician(client, oncall):
+    steps = personas.persona(item9=2)
+    answer_up_to_phq9(client, item9=2)
+    steps[2] = ("phq9", personas.phq9(item9=0))
+    screening = complete(client, steps)
+    assert screening.reasons[0]["rule"] == "phq9_item9_changed"
+    assert screening.step_answers["phq9"]["item_9"] == 0

@@ -1,4 +1,5 @@
 import datetime
+import secrets
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -110,7 +111,7 @@ class Command(BaseCommand):
                         f"Demo Patient {number}", f"demo{number}@example.org", "5550100100"
                     ),
                     time_zone=settings.CLINIC_TIME_ZONE,
-                    request_key=f"demo-{number}",
+                    request_key=secrets.token_urlsafe(16),  # a known key would open the booking to anyone
                 )
             except services.SlotTaken:  # an earlier demo visit of that clinician, with its buffers, covers it
                 continue
@@ -128,5 +129,5 @@ class Command(BaseCommand):
                 start=slot.start,
                 details=services.PatientDetails("Demo Patient 0", "demo0@example.org", "5550100100"),
                 time_zone=settings.CLINIC_TIME_ZONE,
-                request_key="demo-infusion",
+                request_key=secrets.token_urlsafe(16),
             )
