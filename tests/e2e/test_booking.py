@@ -75,6 +75,9 @@ def test_book_on_a_phone_then_move_and_cancel_with_calendars_that_follow(phone, 
     assert "Times in Central Time — Chicago" in page.locator("main summary").inner_text()
     assert page.locator("main button[name=slot]").count() == 0  # a day is chosen first
     assert_accessible(page)
+    page.locator("main summary").click()  # the time zone and clinician choices, folded away
+    assert page.get_by_label("Time zone").input_value() == "America/Chicago"
+    assert_accessible(page)
     # Two days ahead at least: a visit inside the 24-hour cutoff could not be moved online.
     pick_day_then_time(page, 2)
 
