@@ -14,7 +14,7 @@ from icalendar import Calendar
 from booking import services
 from booking.calendar import appointment_ics
 from booking.models import Appointment, AppointmentType, Reminder
-from tests.factories import ClinicianFactory
+from tests.booking.test_reminders import book
 
 CLINIC = ZoneInfo("America/New_York")
 BOOKED_AT = datetime(2026, 12, 1, 8, 0, tzinfo=CLINIC)  # a Tuesday
@@ -27,18 +27,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 def booked_at():
     with time_machine.travel(BOOKED_AT, tick=False):
         yield BOOKED_AT
-
-
-def book(slug: str, start: datetime, *, n: int = 1) -> Appointment:
-    clinician = ClinicianFactory(offers=[slug], hours=[(day, "07:00", "19:00") for day in range(7)])
-    return services.appointment_book(
-        appointment_type=AppointmentType.objects.get(slug=slug),
-        clinician_id=clinician.pk,
-        start=start,
-        details=services.PatientDetails(f"Patient {n}", f"patient{n}@example.org", "5550100100"),
-        time_zone="America/New_York",
-        request_key=f"key-{n}",
-    )
 
 
 def parse(ics) -> tuple[Calendar, object]:
