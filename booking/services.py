@@ -85,14 +85,15 @@ def free_clinician(
     ]
     if len(free) <= 1:
         return free[0] if free else None
-    day = timezone.localdate(start, ZoneInfo(settings.CLINIC_TIME_ZONE))
+    zone = ZoneInfo(settings.CLINIC_TIME_ZONE)
+    day_start = datetime.combine(timezone.localdate(start, zone), datetime.min.time(), tzinfo=zone)
     busy = dict(
         Appointment.objects.active()
-        .filter(clinician_id__in=free, start__date=day)
+        .filter(clinician_id__in=free, start__gte=day_start, start__lt=day_start + timedelta(days=1))
         .values_list("clinician_id")
         .annotate(visits=Count("pk"))
     )
-    return min(free, key=lambda clinician: (busy.get(clinician, 0), free.index(clinician)))
+    return min(free, key=lambda clinician: busy.get(clinician, 0))  # ties: the first, in the slots' order
 
 
 def visit_times(appointment_type: AppointmentType, start: datetime) -> tuple[datetime, datetime, datetime]:
@@ -410,17 +411,13 @@ def reminders_dispatch(*, now: datetime | None = None, batch_size: int = 500) ->
     Rows are taken with SELECT … FOR UPDATE SKIP LOCKED, so dispatchers running at once share
     the work instead of queueing a row twice.
     """
-
     now = now or timezone.now()
     due = Q(status=Reminder.Status.PENDING, due_at__lte=now) | Q(
         status__in=[Reminder.Status.QUEUED, Reminder.Status.SENDING], lease_until__lt=now
     )
     # The confirmation is the first e-mail of a visit: no other of its reminders is queued while
     # it is owed. One that failed or is no longer needed holds nothing back.
-    confirmation_owed = Reminder.objects.filter(
-        appointment=OuterRef("appointment"), kind=reminders.CONFIRMATION, status__in=OPEN_STATUSES
-    )
-    due &= Q(kind=reminders.CONFIRMATION) | ~Exists(confirmation_owed)
+    due &= Q(kind=reminders.CONFIRMATION) | ~Exists(_owed_confirmation(OuterRef("appointment")))
     # A row whose worker died during each of its attempts is not tried again: staff see it.
     Reminder.objects.filter(status=Reminder.Status.SENDING, lease_until__lt=now, attempts__gte=MAX_ATTEMPTS).update(
         status=Reminder.Status.FAILED,
@@ -521,7 +518,7 @@ def _send_claimed(reminder: Reminder, *, claim: str, now: datetime, commit: bool
     ):
         outcome(Reminder.Status.CANCELLED, error=_("No longer needed when due."))
         return "not needed"
-    if reminder.kind != reminders.CONFIRMATION and _confirmation_owed(appointment.pk):
+    if reminder.kind != reminders.CONFIRMATION and _owed_confirmation(appointment.pk).exists():
         # Queued before its visit's confirmation was (a move reopened both, a staff resend):
         # back to waiting, its due time unchanged, and the attempt its claim counted given back,
         # since nothing was tried. The dispatcher leaves it until the confirmation is done,
@@ -554,10 +551,9 @@ def _send_claimed(reminder: Reminder, *, claim: str, now: datetime, commit: bool
     return "sent"
 
 
-def _confirmation_owed(appointment_id: int) -> bool:
-    return Reminder.objects.filter(
-        appointment_id=appointment_id, kind=reminders.CONFIRMATION, status__in=OPEN_STATUSES
-    ).exists()
+def _owed_confirmation(appointment):
+    """The visit's confirmation while it is still owed (`appointment`: an id or an OuterRef)."""
+    return Reminder.objects.filter(appointment=appointment, kind=reminders.CONFIRMATION, status__in=OPEN_STATUSES)
 
 
 def _enqueue_held_back(appointment_id: int) -> None:

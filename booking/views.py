@@ -23,7 +23,6 @@ from telemed.timezones import parse_time_zone, zone_choices, zone_label
 
 SESSION_SCREENING, SESSION_PATIENT = "booking_screening", "booking_patient"
 SESSION_CHOICE, SESSION_DETAILS, SESSION_TZ = "booking_choice", "booking_details", "booking_tz"
-WEEK = timedelta(days=7)
 
 
 def visitor(request) -> tuple[Screening | None, Patient | None]:

@@ -67,6 +67,9 @@ def _alert_on_commit(screening_id: int) -> None:
     transaction.on_commit(lambda: alert_staff_of_urgent_screening.delay(screening_id))
 
 
+UNDER_18_FLAG = "stated_under_18"
+
+
 def screening_stop_under_18(*, screening: Screening | None, cleaned: dict, typed: dict) -> None:
     """A date of birth under 18 ends the screening. Nothing of a minor's is kept, unless they had
     already answered the safety question: staff must still reach them, and must know their age."""
@@ -79,9 +82,6 @@ def screening_stop_under_18(*, screening: Screening | None, cleaned: dict, typed
     if kept is not None:
         kept.flags = [*(flag for flag in kept.flags if flag != UNDER_18_FLAG), UNDER_18_FLAG]
         screening_step_save(screening=kept, step="about", cleaned=cleaned, typed=typed)
-
-
-UNDER_18_FLAG = "stated_under_18"
 
 
 def screening_typed_save(*, screening: Screening | None, step: str, typed: dict) -> Screening:

@@ -116,10 +116,10 @@ def support(request):
     """After a safety answer: help now, before anything else is asked; then the screening goes on."""
     draft = current_draft(request)
     following = first_incomplete(draft.step_answers) if draft else None
-    if draft is None:
-        carry_on = reverse("screening:start")
+    if following:
+        carry_on = step_url(following.slug)
     else:
-        carry_on = step_url(following.slug) if following else reverse("screening:review")
+        carry_on = reverse("screening:review") if draft else reverse("screening:start")
     return render(
         request,
         "screening/support.html",

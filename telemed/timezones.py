@@ -35,18 +35,8 @@ def _canonical_zones() -> tuple[str, ...]:
     """Every current IANA zone of a place (no aliases such as US/Eastern, no Etc/GMT+5)."""
     aliases = get_global("zone_aliases")
     return tuple(
-        sorted(
-            name
-            for name in available_timezones()
-            if name not in aliases and name.partition("/")[0] in AREAS and "/" in name
-        )
+        sorted(name for name in available_timezones() if name not in aliases and name.partition("/")[0] in AREAS)
     )
-
-
-@cache
-def _cldr_keys() -> dict[str, str]:
-    """CLDR still files some zones under their old name (America/Buenos_Aires): canonical -> CLDR's."""
-    return {canonical: alias for alias, canonical in get_global("zone_aliases").items()}
 
 
 def _locale() -> str:
@@ -57,9 +47,8 @@ def _locale() -> str:
 def _label(name: str, locale: str) -> str:
     if name in ("UTC", "Etc/UTC"):
         return _("Coordinated Universal Time (UTC)")
-    key = _cldr_keys().get(name, name)
     try:
-        zone = get_timezone(key)
+        zone = get_timezone(name)
         generic = get_timezone_name(zone, "long", locale=locale)
         city = get_timezone_location(zone, locale=locale, return_city=True)
     except (LookupError, ValueError):
