@@ -3,6 +3,7 @@
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core import mail
+from playwright.sync_api import expect
 
 from screening.models import Screening
 from tests.screening import personas
@@ -81,7 +82,7 @@ def test_errors_are_summarised_accessibly_and_typed_answers_kept(page):
     page.get_by_label("E-mail").fill("not an email")
     page.get_by_role("button", name="Save and continue").click()
     summary = page.locator("#error-summary")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()  # waits for the answer to the POST, which keeps the URL
     assert "Please correct" in summary.inner_text()
     assert page.get_by_label("Full name").input_value() == "Sam Lee"
     assert page.get_by_label("E-mail").input_value() == "not an email"
@@ -143,9 +144,7 @@ def test_a_safety_answer_shows_help_on_the_next_page_and_alerts_staff_once(page,
 
 def test_an_under_18_stops_at_step_1(page, page_watch):
     start_and_answer(page, [("about", personas.about(age=16))])
-    heading = page.get_by_role("heading", level=1)
-    heading.wait_for()
-    assert heading.inner_text() == "Our clinic treats adults"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Our clinic treats adults")
     main = page.locator("main")
     assert main.get_by_role("link", name="Call 988").is_visible()
     assert main.locator("input, select, textarea, button").count() == 0  # nothing more is asked
