@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -18,12 +19,15 @@ from booking.models import (
     WorkingHours,
 )
 from booking.services import (
+    appointment_cancel,
     appointment_staff_save,
     patients_approve_for_treatment,
     reminder_rules_apply,
     reminders_resend,
+    ride_home_confirm,
     visit_times,
 )
+from staff.mixins import ClinicalRecordAdmin
 
 
 def clinic_time(value) -> str:
@@ -70,13 +74,20 @@ class AppointmentTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(ClinicalRecordAdmin):
     list_display = ["__str__", "full_name", "email", "approved_for_treatment_at"]
     search_fields = ["full_name", "email", "phone"]
-    readonly_fields = ["approved_for_treatment_at", "approved_by", "approval_emailed_at", "booking_token", "created_at"]
+    # The booking link's token is never shown: whoever holds it can act as the patient.
+    readonly_fields = ["approved_for_treatment_at", "approved_by", "approval_emailed_at", "created_at"]
     actions = ["approve_for_treatment"]
 
-    @admin.action(description=_("Approve selected patients for treatment sessions"))
+    def access_shown(self, request, obj) -> str:
+        return "patient record"
+
+    def has_approve_permission(self, request) -> bool:
+        return request.user.has_perm("booking.approve_treatment")
+
+    @admin.action(description=_("Approve selected patients for treatment sessions"), permissions=["approve"])
     def approve_for_treatment(self, request, queryset):
         count = patients_approve_for_treatment(patients=queryset, user=request.user)
         self.message_user(
@@ -150,7 +161,7 @@ class ReminderInline(admin.TabularInline):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ClinicalRecordAdmin):
     list_display = ["__str__", "kind", "due", "status", "attempts", "last_error"]
     list_filter = ["status", "kind"]
     list_select_related = ["appointment"]
@@ -165,11 +176,14 @@ class ReminderAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # rows change only through the services, never by a form saving a stale copy
 
+    def has_resend_permission(self, request) -> bool:
+        return request.user.has_perm("booking.change_reminder")
+
     @admin.display(description=_("due (clinic time)"), ordering="due_at")
     def due(self, obj):
         return clinic_time(obj.due_at)
 
-    @admin.action(description=_("Send the selected reminders again now"), permissions=["view"])
+    @admin.action(description=_("Send the selected reminders again now"), permissions=["resend"])
     def resend(self, request, queryset):
         count = reminders_resend(reminder_ids=list(queryset.values_list("pk", flat=True)))
         skipped = queryset.count() - count
@@ -183,8 +197,17 @@ class ReminderAdmin(admin.ModelAdmin):
             )
 
 
+class StaffCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept with the visit for the clinic. The patient is e-mailed that the visit is cancelled."),
+    )
+
+
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(ClinicalRecordAdmin):
     list_display = ["__str__", "local_start", "patient_name", "appointment_type", "clinician", "status", "ride_home"]
     list_filter = ["status", "appointment_type", "clinician", ("start", admin.DateFieldListFilter)]
     search_fields = ["patient__full_name", "patient__email", "patient__phone"]
@@ -202,7 +225,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     ]
     raw_id_fields = ["patient", "screening"]
     inlines = [ReminderInline]
-    actions = ["resend_reminders"]
+    actions = ["cancel_visits", "confirm_ride_home", "resend_reminders"]
 
     form = AppointmentAdminForm
 
@@ -226,7 +249,35 @@ class AppointmentAdmin(admin.ModelAdmin):
             return ""
         return _("confirmed") if obj.ride_confirmed_at else _("not yet")
 
-    @admin.action(description=_("Send the latest reminder of the selected appointments again"))
+    @admin.action(description=_("Cancel the selected visits (the patients are told)"), permissions=["change"])
+    def cancel_visits(self, request, queryset):
+        """A page asking for the reason first; the visits are cancelled as when patients cancel
+        (e-mail, calendar, reminders), inside the online cut-off too, and the change is the staff member's."""
+        visits = list(queryset.exclude(status=Appointment.Status.CANCELLED).select_related("appointment_type"))
+        form = StaffCancelForm(request.POST if "confirm" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Cancel visits"),
+                "opts": self.model._meta,
+                "visits": [(visit, clinic_time(visit.start)) for visit in visits],
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/booking/appointment/cancel_visits.html", context)
+        for visit in visits:
+            appointment_cancel(appointment=visit, reason=form.cleaned_data["reason"], by_staff=True)
+        self.message_user(
+            request, _("%(count)d visit(s) cancelled; the patients are being told.") % {"count": len(visits)}
+        )
+        return None
+
+    @admin.action(description=_("Ride home arranged (the patient told us)"), permissions=["change"])
+    def confirm_ride_home(self, request, queryset):
+        count = sum(ride_home_confirm(appointment=visit) for visit in queryset.select_related("appointment_type"))
+        self.message_user(request, _("%(count)d ride(s) home recorded as arranged.") % {"count": count})
+
+    @admin.action(description=_("Send the latest reminder of the selected appointments again"), permissions=["change"])
     def resend_reminders(self, request, queryset):
         now = timezone.now()
         latest = {}

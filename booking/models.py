@@ -125,6 +125,9 @@ class Patient(models.Model):
     booking_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        permissions = [("approve_treatment", _("Can approve a patient for treatment sessions"))]
+
     def __str__(self) -> str:
         return f"Patient #{self.pk}"
 
@@ -170,6 +173,11 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["start"]
+        permissions = [
+            # The treatment session's chart (SPEC, "Session chart"), held by the visit it records.
+            ("chart_session", _("Can chart a treatment session")),
+            ("sign_session", _("Can sign a treatment session's chart")),
+        ]
         indexes = [models.Index(fields=["clinician", "blocked_start", "blocked_end"])]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="appointment_end_after_start"),

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from booking import reminder_sql, reminders, selectors, slots
 from booking.models import Appointment, AppointmentType, Patient, Reminder
 from screening.models import Outcome, Screening
+from staff.audit import record_change
 from telemed.owed import lost_since
 
 logger = logging.getLogger(__name__)
@@ -203,13 +204,17 @@ def appointment_reschedule(
         raise _taken(appointment.appointment_type, start, now) from None
 
 
-def appointment_cancel(*, appointment: Appointment, reason: str = "", now: datetime | None = None) -> Appointment:
+def appointment_cancel(
+    *, appointment: Appointment, reason: str = "", by_staff: bool = False, now: datetime | None = None
+) -> Appointment:
+    """Cancel a visit; the patient is e-mailed (a cancellation notice) and its reminders stop.
+    Online, the patient may until the type's cut-off; staff (`by_staff`) at any time."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = Appointment.objects.select_for_update().select_related("appointment_type").get(pk=appointment.pk)
         if locked.status == Appointment.Status.CANCELLED:
             return locked
-        if not can_change(locked, now=now):
+        if not by_staff and not can_change(locked, now=now):
             raise ChangeTooLate(_("Online changes are closed for this appointment. Please call us."))
         locked.status = Appointment.Status.CANCELLED
         locked.cancel_reason = reason.strip()[:500]
@@ -224,12 +229,11 @@ def patients_approve_for_treatment(*, patients, user, now: datetime | None = Non
     """Approve for treatment sessions; each newly approved patient is e-mailed a booking link."""
     now = now or timezone.now()
     with transaction.atomic():
-        newly = list(
-            patients.filter(approved_for_treatment_at__isnull=True).select_for_update().values_list("pk", flat=True)
-        )
-        Patient.objects.filter(pk__in=newly).update(approved_for_treatment_at=now, approved_by=user)
-        for patient_id in newly:
-            transaction.on_commit(lambda patient_id=patient_id: _send_approval(patient_id))
+        newly = list(patients.filter(approved_for_treatment_at__isnull=True).select_for_update())
+        for patient in newly:  # one save each: the audit trail records every approval, and by whom
+            patient.approved_for_treatment_at, patient.approved_by = now, user
+            patient.save(update_fields=["approved_for_treatment_at", "approved_by"])
+            transaction.on_commit(lambda patient_id=patient.pk: _send_approval(patient_id))
     return len(newly)
 
 
@@ -316,9 +320,11 @@ def ride_home_confirm(*, appointment: Appointment, now: datetime | None = None) 
     """Record that the patient has arranged their ride home; False when there is nothing to confirm."""
     if appointment.status != Appointment.Status.CONFIRMED or not appointment.appointment_type.ride_home_required:
         return False
-    Appointment.objects.filter(pk=appointment.pk, ride_confirmed_at__isnull=True).update(
-        ride_confirmed_at=now or timezone.now()
-    )
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if locked.ride_confirmed_at is None:
+            locked.ride_confirmed_at = now or timezone.now()
+            locked.save(update_fields=["ride_confirmed_at", "updated_at"])
     return True
 
 
@@ -419,13 +425,16 @@ def reminders_dispatch(*, now: datetime | None = None, batch_size: int = 500) ->
     # it is owed. One that failed or is no longer needed holds nothing back.
     due &= Q(kind=reminders.CONFIRMATION) | ~Exists(_owed_confirmation(OuterRef("appointment")))
     # A row whose worker died during each of its attempts is not tried again: staff see it.
-    Reminder.objects.filter(status=Reminder.Status.SENDING, lease_until__lt=now, attempts__gte=MAX_ATTEMPTS).update(
-        status=Reminder.Status.FAILED,
-        claim="",
-        lease_until=None,
-        last_error=_("The worker sending it stopped during each of its attempts."),
-        updated_at=now,
-    )
+    with transaction.atomic():
+        abandoned = list(
+            Reminder.objects.select_for_update(skip_locked=True).filter(
+                status=Reminder.Status.SENDING, lease_until__lt=now, attempts__gte=MAX_ATTEMPTS
+            )
+        )
+        error = _("The worker sending it stopped during each of its attempts.")
+        for row in abandoned:
+            row.status, row.claim, row.lease_until, row.last_error = Reminder.Status.FAILED, "", None, error
+            row.save(update_fields=["status", "claim", "lease_until", "last_error", "updated_at"])
     total = 0
     while True:
         with transaction.atomic():
@@ -501,6 +510,8 @@ def _send_claimed(reminder: Reminder, *, claim: str, now: datetime, commit: bool
     appointment = reminder.appointment
 
     def outcome(status: Reminder.Status, **fields) -> None:
+        # Written here, not by the model's signals: the row is finished by a bulk UPDATE.
+        record_change(reminder, {"status": [reminder.status, status.value], **_audited(fields)})
         reminder_sql.finish(
             reminder_id=reminder.pk, claim=claim, status=status.value, now=timezone.now(), commit=commit, **fields
         )
@@ -549,6 +560,12 @@ def _send_claimed(reminder: Reminder, *, claim: str, now: datetime, commit: bool
         return "retry"
     outcome(Reminder.Status.SENT, sent_at=timezone.now())
     return "sent"
+
+
+def _audited(fields: dict) -> dict:
+    """A send's outcome for the audit trail, by the model's field names: {field: [before, after]}."""
+    names = {"sent_at": "sent_at", "due_at": "due_at", "error": "last_error"}
+    return {names[name]: [None, str(value)] for name, value in fields.items() if name in names}
 
 
 def _owed_confirmation(appointment):

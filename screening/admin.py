@@ -5,6 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from screening.models import Outcome, Screening
 from screening.services import screenings_mark_reviewed
 from screening.steps import STEPS_BY_SLUG
+from staff.mixins import ClinicalRecordAdmin
+
+ANSWERS_PERMISSION = "screening.view_screening_answers"
+# What staff without the answers permission (the front desk) may see: who, the outcome, whether urgent.
+OUTCOME_ONLY_LIST = ["__str__", "submitted_at", "outcome_badge", "reviewed_at"]
 
 
 class ReviewedFilter(admin.SimpleListFilter):
@@ -34,7 +39,7 @@ class SubmittedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(admin.ModelAdmin):
+class ScreeningAdmin(ClinicalRecordAdmin):
     list_display = [
         "__str__",
         "submitted_at",
@@ -66,6 +71,23 @@ class ScreeningAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # screenings come from patients only
+
+    def has_review_permission(self, request) -> bool:
+        return request.user.has_perm("screening.review_screening")
+
+    def get_list_display(self, request):
+        return self.list_display if request.user.has_perm(ANSWERS_PERMISSION) else OUTCOME_ONLY_LIST
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.has_perm(ANSWERS_PERMISSION):
+            return self.fieldsets
+        return [
+            (_("Summary"), {"fields": ["outcome_badge"]}),
+            *(fieldset for fieldset in self.fieldsets if fieldset[0] in (_("Person"), _("Review"))),
+        ]
+
+    def access_shown(self, request, obj) -> str:
+        return "screening answers" if request.user.has_perm(ANSWERS_PERMISSION) else "screening outcome"
 
     @admin.display(description=_("outcome"), ordering="outcome")
     def outcome_badge(self, obj):
@@ -126,7 +148,7 @@ class ScreeningAdmin(admin.ModelAdmin):
             format_html_join("", "<tr><td>{}</td><td>{}</td><td><strong>{}</strong></td></tr>", rows),
         )
 
-    @admin.action(description=_("Mark selected screenings as reviewed"))
+    @admin.action(description=_("Mark selected screenings as reviewed"), permissions=["review"])
     def mark_reviewed(self, request, queryset):
         count = screenings_mark_reviewed(screenings=queryset, user=request.user)
         self.message_user(request, _("%(count)d screening(s) marked as reviewed.") % {"count": count}, messages.SUCCESS)

@@ -80,6 +80,10 @@ class Screening(models.Model):
         ordering = ["-submitted_at", "-created_at"]
         verbose_name = _("screening")
         verbose_name_plural = _("screenings")
+        permissions = [
+            ("view_screening_answers", _("Can see a screening's answers, scores and reasons")),
+            ("review_screening", _("Can review a screening")),
+        ]
         indexes = [models.Index(fields=["submitted_at", "updated_at"])]
         constraints = [
             models.CheckConstraint(

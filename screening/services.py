@@ -201,8 +201,15 @@ def missed_urgent_alerts_send(*, now: datetime.datetime | None = None) -> int:
     return sum(urgent_screening_alert(screening_id=screening_id) for screening_id in missed)
 
 
+@transaction.atomic
 def screenings_mark_reviewed(*, screenings, user) -> int:
-    return screenings.filter(reviewed_at__isnull=True).update(reviewed_by=user, reviewed_at=timezone.now())
+    """Record the review by `user`; one save each, so the audit trail has every one."""
+    now = timezone.now()
+    pending = list(screenings.filter(reviewed_at__isnull=True).select_for_update())
+    for screening in pending:
+        screening.reviewed_by, screening.reviewed_at = user, now
+        screening.save(update_fields=["reviewed_by", "reviewed_at", "updated_at"])
+    return len(pending)
 
 
 def unfinished_screenings_purge(*, now: datetime.datetime | None = None) -> int:

@@ -47,7 +47,7 @@ if not DEBUG and not SITE_URL.startswith("https://"):
 
 # --- Applications --------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "staff.apps.ClinicAdminConfig",  # django.contrib.admin with the clinic's site (staff/sites.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,7 +59,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "auditlog",
     "telemed",
+    "staff",
     "education",
     "screening",
     "booking",
@@ -73,8 +79,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "staff.sessions.StaffSessionMiddleware",
+    "staff.audit.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "telemed.urls"
@@ -219,6 +229,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "screening.tasks.purge_unfinished_screenings",
         "schedule": 60 * 60,
     },
+    "purge-expired-audit-entries": {
+        "task": "staff.tasks.purge_expired_audit_entries",
+        "schedule": 24 * 60 * 60,
+    },
 }
 # A reminder handed to a worker and not picked up within this time (message lost, worker gone)
 # is queued again by the next dispatch; sending it twice is prevented by the row's claim.
@@ -285,6 +299,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Staff access (SPEC, "Staff: roles, security, audit"; staff/) ----------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+# A second factor (TOTP, or a backup code) before any admin page. `make run` turns it off for the demo.
+OTP_REQUIRED = env.bool("OTP_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = CLINIC_NAME
+# Staff are signed out after this many seconds without a request, and after STAFF_SESSION_MAX_HOURS in all.
+STAFF_IDLE_TIMEOUT = env.int("STAFF_IDLE_TIMEOUT", default=900)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=8)
+# Five failed sign-ins (password or second factor) within 15 minutes lock the username for 15
+# minutes, whether or not it exists; managers see and clear lockouts in the admin.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Not by address as well (axes.W006): behind the clinic's proxy every request may come from one
+# address, and one shared front-desk connection would lock the whole staff out at once.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = False  # a right password must not wipe the failed second-factor codes before it
+AXES_LOCKOUT_CALLABLE = "staff.views.locked_out"  # the sign-in page's look, a clear message, status 429
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["code", "csrfmiddlewaretoken"]  # never stored with a failed attempt
+# Audit (django-auditlog): who changed what, and who viewed which clinical record; kept this long.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=6 * 366)
+AUDITLOG_STORE_JSON_CHANGES = True
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 8
@@ -339,6 +380,8 @@ LOGGING = {
         # production 10,000 reminders due at once wrote 20,000 lines, a tenth of a millisecond of
         # CPU per task (bench/README.md). A failed task is still logged (ERROR), and so is a
         # failed reminder attempt (booking's own WARNING); Celery's "retry" lines are INFO.
+        # A line per staff sign-in is the audit's job (AccessLog in the admin), not the log's.
+        "axes": {"level": "WARNING"},
         "celery.worker.strategy": {"level": TASK_LOG_LEVEL},
         "celery.app.trace": {"level": TASK_LOG_LEVEL},
     },

@@ -21,6 +21,3 @@ urlpatterns = [
 ]
 
 handler500 = "telemed.views.server_error"
-
-admin.site.site_header = admin.site.site_title = "Clinic staff"
-admin.site.index_title = "Appointments, schedules and screenings"

@@ -72,15 +72,32 @@ def celery_eager():
 
 @pytest.fixture(autouse=True)
 def _shipped_appointment_types(request):
-    """The appointment types the data migration ships, present in every database test (transactional
+    """The appointment types and staff roles the data migrations ship, present in every database test (transactional
     tests empty the tables they ran on)."""
     if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
+        from django.contrib.auth.models import Group, Permission
+
         from booking.defaults import load_appointment_types
         from booking.models import AppointmentType, ReminderRule
+        from staff.roles import roles_apply
 
         request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
         if not AppointmentType.objects.exists():
             load_appointment_types(AppointmentType, ReminderRule)
+        if not Group.objects.exists():  # the staff roles (staff/migrations/0001_roles.py)
+            roles_apply(Group, Permission)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    """pytest-django's admin_client, signed in with both factors as OTP_REQUIRED asks."""
+    from django.test import Client
+
+    from tests.factories import staff_sign_in
+
+    client = Client()
+    staff_sign_in(client, admin_user)
+    return client
 
 
 def _is_transactional(request) -> bool:

@@ -75,3 +75,26 @@ class ClinicianFactory(factory.django.DjangoModelFactory):
         WorkingHours.objects.bulk_create(
             WorkingHours(clinician=self, weekday=day, start=start, end=end) for day, start, end in blocks or default
         )
+
+
+def staff_sign_in(client, user) -> None:
+    """`user` signed in with both factors, as after the second step (the steps themselves: tests/staff/)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=user, name="Authenticator app", defaults={"confirmed": True}
+    )
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def staff_with_role(role: str, **fields):
+    """A staff member in one of the shipped roles (Front desk, Clinician, Manager)."""
+    from django.contrib.auth.models import Group
+
+    user = StaffUserFactory(**fields)
+    user.groups.add(Group.objects.get(name=role))
+    return user

@@ -18,3 +18,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite runs without collectstatic: WhiteNoise finds files where they live, as in development.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Staff sign in with a second factor, as in production (tests/factories.py: staff_sign_in).
+OTP_REQUIRED = True

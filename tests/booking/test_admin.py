@@ -8,14 +8,14 @@ from booking import services
 from booking.models import Patient
 from tests.booking.conftest import clinic_time
 from tests.booking.test_booking import book
-from tests.factories import ClinicianFactory, StaffUserFactory
+from tests.factories import ClinicianFactory, StaffUserFactory, staff_sign_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now", "celery_eager")]
 
 
 @pytest.fixture
 def staff_client(client):
-    client.force_login(StaffUserFactory(is_superuser=True))
+    staff_sign_in(client, StaffUserFactory(is_superuser=True))
     return client
 
 

@@ -14,7 +14,7 @@ from django.core.management import call_command
 
 from booking import reminders, services
 from booking.models import Appointment, AppointmentType, Reminder, ReminderRule
-from tests.factories import ClinicianFactory, StaffUserFactory
+from tests.factories import ClinicianFactory, StaffUserFactory, staff_sign_in
 
 NEW_YORK, SYDNEY = "America/New_York", "Australia/Sydney"
 EARLY = datetime(2020, 1, 1, tzinfo=UTC)  # a "now" long before every visit below
@@ -519,7 +519,7 @@ class TestRideHomeAndStaff:
 
     def test_staff_see_each_reminder_and_resend_one(self, client):
         staff = StaffUserFactory(is_superuser=True)
-        client.force_login(staff)
+        staff_sign_in(client, staff)
         visit = book("iv-infusion", datetime(2026, 12, 10, 14, 30, tzinfo=CLINIC))
         page = client.get(f"/admin/booking/appointment/{visit.pk}/change/").content.decode()
         for label in ("Confirmation", "Preparation (fasting, medicines, ride home)", "Day before", "Sent", "Waiting"):

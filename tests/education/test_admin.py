@@ -1,13 +1,13 @@
 import pytest
 
-from tests.factories import ArticleFactory, ConditionFactory, FAQFactory, StaffUserFactory
+from tests.factories import ArticleFactory, ConditionFactory, FAQFactory, StaffUserFactory, staff_sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff_client(client):
-    client.force_login(StaffUserFactory(is_superuser=True))
+    staff_sign_in(client, StaffUserFactory(is_superuser=True))
     return client
 
 

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from education import caching, services
 from education.models import Article
 from tests.conftest import clear_caches
-from tests.factories import ArticleFactory, ConditionFactory, FAQFactory, StaffUserFactory
+from tests.factories import ArticleFactory, ConditionFactory, FAQFactory, StaffUserFactory, staff_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_a_staff_edit_in_the_admin_shows_at_once(client, probes):
     assert "Updated wording" not in client.get("/learn/article-probe/").content.decode()
     staff = StaffUserFactory(is_superuser=True)
     staff_client = type(client)()
-    staff_client.force_login(staff)
+    staff_sign_in(staff_client, staff)
     form = {
         "title": "Updated wording",
         "slug": "article-probe",

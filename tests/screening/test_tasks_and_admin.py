@@ -11,7 +11,7 @@ from django.utils import timezone
 from screening.models import Screening
 from screening.services import missed_urgent_alerts_send, screening_step_save, screening_submit
 from telemed.celery import app
-from tests.factories import StaffUserFactory
+from tests.factories import StaffUserFactory, staff_sign_in
 from tests.screening import personas
 from tests.screening.test_flow import complete
 
@@ -90,7 +90,7 @@ def test_admin_shows_a_readable_summary_and_marks_reviewed(client):
         personas.persona(item9=1, conditions=("aneurysm_or_avm", "seizures"), medications=("lamotrigine",))
     )
     staff = StaffUserFactory(is_superuser=True)
-    client.force_login(staff)
+    staff_sign_in(client, staff)
     html = client.get(f"/admin/screening/screening/{screening.pk}/change/").content.decode()
     assert "Urgent + Not suitable" in html
     assert "PHQ-9</th><td>7 / 27 (mild)" in html
@@ -110,5 +110,5 @@ def test_admin_shows_a_readable_summary_and_marks_reviewed(client):
 
 @pytest.mark.django_db
 def test_staff_cannot_add_a_screening_by_hand(client):
-    client.force_login(StaffUserFactory(is_superuser=True))
+    staff_sign_in(client, StaffUserFactory(is_superuser=True))
     assert client.get("/admin/screening/screening/add/").status_code == 403

@@ -8,17 +8,6 @@ from tests.factories import StaffUserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_staff_sign_in_to_the_admin(client):
-    staff = StaffUserFactory()
-    response = client.post(
-        "/admin/login/?next=/admin/", {"username": staff.username, "password": "correct-horse-battery-staple"}
-    )
-    assert response.status_code == 302
-    page = client.get("/admin/")
-    assert page.status_code == 200
-    assert "Appointments, schedules and screenings" in page.content.decode()
-
-
 def test_a_patient_account_cannot_open_the_admin(client):
     patient = StaffUserFactory(is_staff=False)
     client.force_login(patient)
@@ -26,13 +15,19 @@ def test_a_patient_account_cannot_open_the_admin(client):
 
 
 @override_settings(DEBUG=True)
-def test_seed_demo_is_idempotent_and_prints_the_staff_login(capsys):
+def test_seed_demo_is_idempotent_and_prints_one_login_per_role(capsys):
     call_command("seed_demo")
     call_command("seed_demo")
-    staff = get_user_model().objects.get(username="demo-staff")
-    assert staff.is_staff and staff.check_password("demo-staff-password")
-    assert get_user_model().objects.count() == 1
-    assert "demo-staff / demo-staff-password" in capsys.readouterr().out
+    users = get_user_model().objects.all()
+    assert not users.filter(is_superuser=True).exists()
+    roles = {user.username: [group.name for group in user.groups.all()] for user in users}
+    assert roles == {"frontdesk": ["Front desk"], "clinician": ["Clinician"], "manager": ["Manager"]}
+    out = capsys.readouterr().out
+    for user in users:
+        password = f"demo-{user.username}-pass"
+        assert user.is_staff and user.check_password(password)
+        assert f"{user.username} / {password}" in out
+    assert "Two-factor sign-in is on" in out  # tests run as production does (OTP_REQUIRED)
     from booking.models import Appointment, Reminder
 
     # Six consultations and one infusion for an approved patient, each with its reminders.

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -11,8 +12,15 @@ from django.utils import timezone
 from booking import selectors, services
 from booking.models import Appointment, AppointmentType, Clinician, Patient, TimeOff, WorkingHours
 
-DEMO_STAFF_USERNAME = "demo-staff"
-DEMO_STAFF_PASSWORD = "demo-staff-password"  # noqa: S105 - development data only; refused when DEBUG is off
+# One demo login per staff role (staff/roles.py); none is a superuser. Development data only:
+# seed_demo is refused when DEBUG is off.
+DEMO_STAFF = [
+    # username, password, role, first name, last name
+    ("frontdesk", "demo-frontdesk-pass", "Front desk", "Riley", "Front Desk"),
+    ("clinician", "demo-clinician-pass", "Clinician", "Maya", "Chen"),
+    ("manager", "demo-manager-pass", "Manager", "Alex", "Manager"),
+]
+EARLIER_DEMO_SUPERUSER = "demo-staff"  # seeded by earlier versions; switched off
 
 WEEKDAYS, MON_WED_FRI, TUE_TO_SAT = range(5), (0, 2, 4), range(1, 6)
 
@@ -52,28 +60,39 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("seed_demo loads demonstration data and only runs with DEBUG on.")
         with transaction.atomic():
-            created = self.staff()
+            self.staff()
             self.clinicians()
-        self.stdout.write(
-            f"Demo data ready. Staff login at /admin/: {DEMO_STAFF_USERNAME} / {DEMO_STAFF_PASSWORD}"
-            + ("" if created else " (unchanged if you altered it)")
-        )
+        self.stdout.write("Demo data ready. Staff sign in at /admin/ (one login per role, none a superuser):")
+        for username, password, role, *_names in DEMO_STAFF:
+            self.stdout.write(f"  {role + ':':12} {username} / {password}")
+        if settings.OTP_REQUIRED:
+            self.stdout.write("Two-factor sign-in is on: each login sets up an authenticator app at its first sign-in.")
+        else:
+            self.stdout.write(
+                "Two-factor sign-in is off for this demo (OTP_REQUIRED defaults to on only when DEBUG is off);"
+                " OTP_REQUIRED=1 make run turns it on."
+            )
 
-    def staff(self) -> bool:
-        staff, created = get_user_model().objects.get_or_create(
-            username=DEMO_STAFF_USERNAME,
-            defaults={
-                "is_staff": True,
-                "is_superuser": True,
-                "first_name": "Demo",
-                "last_name": "Staff",
-                "email": "staff@clinic.example.org",  # receives urgent-screening alerts (console e-mail)
-            },
-        )
-        if created:
-            staff.set_password(DEMO_STAFF_PASSWORD)
-            staff.save(update_fields=["password"])
-        return created
+    def staff(self) -> None:
+        users = get_user_model().objects
+        for earlier in users.filter(username=EARLIER_DEMO_SUPERUSER, is_superuser=True):
+            earlier.is_superuser = earlier.is_active = False
+            earlier.save(update_fields=["is_superuser", "is_active"])
+        for username, password, role, first_name, last_name in DEMO_STAFF:
+            user, created = users.get_or_create(
+                username=username,
+                defaults={
+                    "is_staff": True,
+                    "first_name": first_name,
+                    "last_name": last_name,
+                    # Urgent-screening alerts go to every active staff e-mail (console e-mail here).
+                    "email": f"{username}@clinic.example.org",
+                },
+            )
+            if created:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+                user.groups.add(Group.objects.get(name=role))
 
     def clinicians(self) -> None:
         zone = ZoneInfo(settings.CLINIC_TIME_ZONE)

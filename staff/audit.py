@@ -1,0 +1,73 @@
+"""The audit trail (django-auditlog): every change to the clinic's records, with who made it
+and from where (AuditlogMiddleware), and every staff view of clinical data as an "access"
+entry. Managers browse it in the admin; nobody changes or deletes an entry (only the retention
+purge, staff/services.py)."""
+
+from auditlog.middleware import AuditlogMiddleware
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+# Never in the trail: tokens (they would let whoever reads the trail act as the patient),
+# bookkeeping columns, and screening answers (in the screening itself, for those allowed).
+TOKENS = ["token", "booking_token", "request_key", "video_room"]
+SCREENING_TRACKED = [
+    "outcome",
+    "urgent",
+    "submitted_at",
+    "safety_flagged_at",
+    "staff_alerted_at",
+    "reviewed_by",
+    "reviewed_at",
+]
+REMINDER_TRACKED = ["kind", "due_at", "status", "attempts", "sent_at", "last_error"]
+
+
+def register_models() -> None:
+    from booking import models as booking
+    from screening.models import Screening
+
+    auditlog.register(booking.Patient, exclude_fields=TOKENS)
+    auditlog.register(booking.Appointment, exclude_fields=[*TOKENS, "updated_at", "blocked_start", "blocked_end"])
+    auditlog.register(booking.Reminder, include_fields=REMINDER_TRACKED)
+    auditlog.register(Screening, include_fields=SCREENING_TRACKED)
+    for model in (
+        booking.Clinician,
+        booking.WorkingHours,
+        booking.TimeOff,
+        booking.AppointmentType,
+        booking.ReminderRule,
+    ):
+        auditlog.register(model, m2m_fields={"appointment_types"} if model is booking.Clinician else set())
+    # Who was given which role, and by whom.
+    auditlog.register(
+        get_user_model(),
+        include_fields=["username", "first_name", "last_name", "email", "is_active", "is_staff", "is_superuser"],
+        m2m_fields={"groups", "user_permissions"},
+    )
+    auditlog.register(Group, m2m_fields={"permissions"})
+
+
+def record_access(obj, *, shown: str) -> LogEntry:
+    """A staff member saw this record (`shown`: what of it, e.g. "screening answers"). The actor
+    and the address come from the request (AuditlogMiddleware)."""
+    return LogEntry.objects.log_create(
+        obj, action=LogEntry.Action.ACCESS, force_log=True, additional_data={"shown": shown}
+    )
+
+
+def record_change(obj, changes: dict[str, list], *, actor=None) -> LogEntry:
+    """A change the model's signals do not see (a bulk `.update()`, a related row): {field: [before, after]}."""
+    extra = {"actor": actor} if actor is not None else {}
+    return LogEntry.objects.log_create(obj, action=LogEntry.Action.UPDATE, changes=changes, **extra)
+
+
+class AuditActorMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware (the actor and address of each entry written during a
+    request), with the user looked up only when an entry is written: a patient's page that
+    writes nothing loads no session for it."""
+
+    @staticmethod
+    def _get_actor(request):
+        return getattr(request, "user", None)  # lazy; not a User for anonymous requests, so no actor

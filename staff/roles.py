@@ -1,0 +1,80 @@
+"""The three staff roles, as groups, with the minimum each one's work needs (SPEC, "Staff:
+roles, security, audit"). Shipped by staff/migrations/0001_roles.py; a later feature with its
+own permissions adds them here and applies the roles again in a migration of its own."""
+
+
+def perms(app_label, model, *actions):
+    return [(app_label, f"{action}_{model}") for action in actions]
+
+
+FRONT_DESK = [
+    # The day: visits, who is working when, and patients' contact details.
+    *perms("booking", "appointment", "view", "add", "change"),
+    *perms("booking", "patient", "view", "add", "change"),
+    *perms("booking", "clinician", "view"),
+    *perms("booking", "workinghours", "view", "add", "change", "delete"),
+    *perms("booking", "timeoff", "view", "add", "change", "delete"),
+    *perms("booking", "appointmenttype", "view"),
+    *perms("booking", "reminderrule", "view"),
+    *perms("booking", "reminder", "view", "change"),  # change: send again
+    # A screening's outcome and urgent flag; never its answers (no view_screening_answers).
+    *perms("screening", "screening", "view"),
+]
+
+CLINICIAN = [
+    *perms("booking", "appointment", "view", "change"),
+    ("booking", "chart_session"),
+    ("booking", "sign_session"),
+    *perms("booking", "patient", "view", "change"),
+    ("booking", "approve_treatment"),
+    *perms("booking", "clinician", "view"),
+    *perms("booking", "workinghours", "view"),
+    *perms("booking", "timeoff", "view"),
+    *perms("booking", "appointmenttype", "view"),
+    *perms("booking", "reminderrule", "view"),
+    *perms("booking", "reminder", "view"),
+    *perms("screening", "screening", "view"),
+    ("screening", "view_screening_answers"),
+    ("screening", "review_screening"),
+    # Medical review of what patients read.
+    *perms("education", "article", "view", "change"),
+    *perms("education", "condition", "view", "change"),
+    *perms("education", "faq", "view", "change"),
+]
+
+MANAGER = sorted(
+    {
+        *FRONT_DESK,
+        *CLINICIAN,
+        *perms("auth", "user", "view", "add", "change"),
+        *perms("auth", "group", "view"),
+        *perms("booking", "clinician", "add", "change"),
+        *perms("booking", "appointmenttype", "add", "change"),
+        *perms("booking", "reminderrule", "add", "change", "delete"),
+        *perms("education", "article", "add", "delete"),
+        *perms("education", "condition", "add", "delete"),
+        *perms("education", "faq", "add", "delete"),
+        *perms("auditlog", "logentry", "view"),
+        *perms("axes", "accessattempt", "view", "delete"),  # delete: unlock
+        *perms("axes", "accesslog", "view"),
+        *perms("axes", "accessfailurelog", "view"),
+    }
+)
+
+ROLES = {"Front desk": FRONT_DESK, "Clinician": CLINICIAN, "Manager": MANAGER}
+
+
+def roles_apply(Group, Permission) -> None:  # noqa: N803 - the historical models, in a migration
+    """Each role's group holds exactly its permissions, those that exist by now (an app migrated
+    later applies the roles again once its own permissions exist)."""
+    for name, wanted in ROLES.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        wanted = set(wanted)
+        existing = Permission.objects.filter(content_type__app_label__in={label for label, _codename in wanted})
+        group.permissions.set(
+            [
+                perm
+                for perm in existing.select_related("content_type")
+                if (perm.content_type.app_label, perm.codename) in wanted
+            ]
+        )
