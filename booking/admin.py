@@ -54,6 +54,12 @@ class ClinicianAdmin(admin.ModelAdmin):
     filter_horizontal = ["appointment_types"]
     inlines = [WorkingHoursInline, TimeOffInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.has_perm("booking.add_clinician"):
+            return self.readonly_fields
+        # The front desk keeps the schedule (hours, time off, taking bookings); who the clinician is, managers.
+        return ["name", "credentials", "email", "appointment_types"]
+
 
 class ReminderRuleInline(admin.TabularInline):
     model = ReminderRule

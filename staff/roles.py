@@ -11,7 +11,7 @@ FRONT_DESK = [
     # The day: visits, who is working when, and patients' contact details.
     *perms("booking", "appointment", "view", "add", "change"),
     *perms("booking", "patient", "view", "add", "change"),
-    *perms("booking", "clinician", "view"),
+    *perms("booking", "clinician", "view", "change"),  # change: hours, time off, taking bookings (admin)
     *perms("booking", "workinghours", "view", "add", "change", "delete"),
     *perms("booking", "timeoff", "view", "add", "change", "delete"),
     *perms("booking", "appointmenttype", "view"),

@@ -51,6 +51,6 @@ class StaffSessionMiddleware:
             else:
                 request.session.setdefault(STARTED, now)
                 request.session[LAST_SEEN] = now
-                # The cookie and the stored session lapse too, should no request come again.
-                request.session.set_expiry(settings.STAFF_IDLE_TIMEOUT)
+                # The stored session outlives the idle time (SESSION_COOKIE_AGE), so that the
+                # sign-in page can say why it ended; it no longer signs anyone in.
         return self.get_response(request)

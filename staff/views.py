@@ -34,7 +34,9 @@ def password_signed_in(request: HttpRequest) -> bool:
 
 
 def second_factor_done(request: HttpRequest) -> bool:
-    return not settings.OTP_REQUIRED or request.user.is_verified()
+    # is_verified comes from django-otp's middleware; a user signed in during this request has none yet.
+    is_verified = getattr(request.user, "is_verified", None)
+    return not settings.OTP_REQUIRED or (is_verified is not None and is_verified())
 
 
 def _next(request: HttpRequest) -> str:

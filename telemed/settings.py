@@ -318,6 +318,7 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 # Not by address as well (axes.W006): behind the clinic's proxy every request may come from one
 # address, and one shared front-desk connection would lock the whole staff out at once.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # 15 minutes from the lockout, as the page says
 AXES_RESET_ON_SUCCESS = False  # a right password must not wipe the failed second-factor codes before it
 AXES_LOCKOUT_CALLABLE = "staff.views.locked_out"  # the sign-in page's look, a clear message, status 429
 AXES_VERBOSE = False
