@@ -171,7 +171,9 @@ def test_every_role_can_cancel_a_visit_with_a_reason_and_the_patient_is_told(
     assert "Please give the reason" in missing.content.decode()
     assert Appointment.objects.get(pk=visit.pk).status == Appointment.Status.CONFIRMED
     with django_capture_on_commit_callbacks(execute=True):
-        action(client, "/admin/booking/appointment/", "cancel_visits", [visit.pk], confirm="yes", reason="Clinician ill")
+        action(
+            client, "/admin/booking/appointment/", "cancel_visits", [visit.pk], confirm="yes", reason="Clinician ill"
+        )
     visit.refresh_from_db()
     assert (visit.status, visit.cancel_reason) == (Appointment.Status.CANCELLED, "Clinician ill")
     assert [email.to for email in mail.outbox] == [[visit.patient.email]]  # the cancellation notice

@@ -80,9 +80,7 @@ def test_first_sign_in_enrols_an_authenticator_app_and_gives_backup_codes():
         wrong = client.post("/admin/second-factor/enrol/", {"code": "000000", "next": "/admin/booking/patient/"})
         assert "That code did not work" in wrong.content.decode()
         clock.shift(datetime.timedelta(seconds=5))  # django-otp waits a moment after a wrong code
-        done = client.post(
-            "/admin/second-factor/enrol/", {"code": code_now(device), "next": "/admin/booking/patient/"}
-        )
+        done = client.post("/admin/second-factor/enrol/", {"code": code_now(device), "next": "/admin/booking/patient/"})
         assert client.get("/admin/booking/patient/").status_code == 200
     codes = StaticDevice.objects.get(user=clinician).token_set.values_list("token", flat=True)
     assert len(codes) == 10 and all(code in done.content.decode() for code in codes)
@@ -225,7 +223,12 @@ def test_a_manager_cannot_see_or_change_a_superuser():
 def test_common_passwords_are_refused_for_staff_accounts():
     manager = Client()
     staff_sign_in(manager, staff_with_role("Manager"))
-    form = {"username": "newcolleague", "password1": "password1234", "password2": "password1234", "usable_password": "true"}
+    form = {
+        "username": "newcolleague",
+        "password1": "password1234",
+        "password2": "password1234",
+        "usable_password": "true",
+    }
     page = manager.post("/admin/auth/user/add/", form).content.decode()
     assert "This password is too common." in page
     assert not get_user_model().objects.filter(username="newcolleague").exists()
