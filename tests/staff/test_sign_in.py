@@ -232,3 +232,21 @@ def test_common_passwords_are_refused_for_staff_accounts():
     page = manager.post("/admin/auth/user/add/", form).content.decode()
     assert "This password is too common." in page
     assert not get_user_model().objects.filter(username="newcolleague").exists()
+
+
+def test_new_backup_codes_replace_the_old_ones_and_need_both_factors():
+    clinician = staff_with_role("Clinician")
+    enrolled(clinician)
+    old = set(StaticDevice.objects.get(user=clinician).token_set.values_list("token", flat=True))
+    half_open = Client()
+    sign_in(half_open, clinician.username)  # password only
+    assert half_open.post("/admin/second-factor/backup-codes/").status_code == 302
+    assert set(StaticDevice.objects.get(user=clinician).token_set.values_list("token", flat=True)) == old
+
+    client = Client()
+    staff_sign_in(client, clinician)
+    assert b"New backup codes" in client.get("/admin/").content
+    page = client.post("/admin/second-factor/backup-codes/").content.decode()
+    new = set(StaticDevice.objects.get(user=clinician).token_set.values_list("token", flat=True))
+    assert len(new) == 10 and not new & old and all(code in page for code in new)
+    assert client.get("/admin/second-factor/backup-codes/").status_code == 405  # a POST only: a link cannot do it
