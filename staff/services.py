@@ -23,6 +23,16 @@ def totp_device_pending(*, user) -> TOTPDevice:
     return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
 
 
+def device_for_code(*, user, code: str) -> TOTPDevice | StaticDevice:
+    """Which of the person's devices a code is for: six digits are the app's, anything else a
+    backup code. (Trying both, as django_otp.match_token does, would count every backup code
+    as a wrong app code, and slow the app's next code down.)"""
+    totp = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if totp is not None and code.isdigit() and len(code) == totp.digits:
+        return totp
+    return StaticDevice.objects.filter(user=user, confirmed=True).first() or totp  # one exists: user_has_device
+
+
 def secret_for_typing(device: TOTPDevice) -> str:
     """The secret in base32, in groups of four, for an app without a camera."""
     key = b32encode(device.bin_key).decode().rstrip("=")

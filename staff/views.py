@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp import match_token, user_has_device
+from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from staff import services
@@ -63,8 +63,13 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
     return _page(request, "staff/locked_out.html", {"title": _("Sign-in locked"), "minutes": minutes}, status=429)
 
 
-def _code_failed(request: HttpRequest, form: SecondFactorForm) -> HttpResponse | None:
-    """Count a wrong code as a failed sign-in; the lockout answer once there were too many."""
+def _code_refused(request: HttpRequest, form: SecondFactorForm, *, checked: bool) -> HttpResponse | None:
+    """A code that did not match: a failed sign-in (the lockout answer once there were too many).
+    A code typed while django-otp still waits after the last wrong one (`checked` False) was not
+    looked at: it is not counted, and the person is asked to try again in a moment."""
+    if not checked:
+        form.add_error("code", _("Please wait a few seconds after a wrong code, then type the one your app shows."))
+        return None
     credentials = {"username": request.user.get_username()}
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
     if getattr(request, "axes_locked_out", False):
@@ -94,11 +99,12 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         return locked_out(request)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = match_token(request.user, form.cleaned_data["code"])
-        if device is not None:
+        device = services.device_for_code(user=request.user, code=form.cleaned_data["code"])
+        checked = device.verify_is_allowed()[0]
+        if checked and device.verify_token(form.cleaned_data["code"]):
             otp_login(request, device)
             return redirect(_next(request))
-        if refused := _code_failed(request, form):
+        if refused := _code_refused(request, form, checked=checked):
             return refused
     context = {"title": _("Second step: your code"), "form": form, "next": _next(request)}
     return _page(request, "staff/second_factor.html", context)
@@ -123,15 +129,13 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
     device = services.totp_device_pending(user=request.user)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
+        checked = device.verify_is_allowed()[0]
+        if checked and device.verify_token(form.cleaned_data["code"]):
             codes = services.totp_device_confirm(device=device)
             otp_login(request, device)
-            return _page(
-                request,
-                "staff/backup_codes.html",
-                {"title": _("Your backup codes"), "codes": codes, "next": _next(request), "first_time": True},
-            )
-        if refused := _code_failed(request, form):
+            context = {"title": _("Your backup codes"), "codes": codes, "next": _next(request)}
+            return _page(request, "staff/backup_codes.html", context)
+        if refused := _code_refused(request, form, checked=checked):
             return refused
     context = {
         "title": _("Set up your second factor"),

@@ -145,13 +145,43 @@ def test_wrong_codes_count_towards_the_lockout_and_end_the_half_open_session():
     clinician = staff_with_role("Clinician")
     enrolled(clinician)
     client = Client()
-    sign_in(client, clinician.username)
-    for _ in range(4):
-        assert client.post("/admin/second-factor/", {"code": "000000"}).status_code == 200
-    fifth = client.post("/admin/second-factor/", {"code": "000000"})
-    assert fifth.status_code == 429 and "paused for 15 minutes" in fifth.content.decode()
-    assert "_auth_user_id" not in client.session  # signed out: the password step must be done again
-    assert sign_in(Client(), clinician.username).status_code == 429
+    with time_machine.travel(T0, tick=False) as clock:
+        sign_in(client, clinician.username)
+        for _ in range(4):
+            assert "That code did not work" in client.post("/admin/second-factor/", {"code": "000000"}).content.decode()
+            clock.shift(datetime.timedelta(seconds=20))  # past django-otp's pause after a wrong code
+        fifth = client.post("/admin/second-factor/", {"code": "000000"})
+        assert fifth.status_code == 429 and "paused for 15 minutes" in fifth.content.decode()
+        assert "_auth_user_id" not in client.session  # signed out: the password step must be done again
+        assert sign_in(Client(), clinician.username).status_code == 429
+
+
+def test_a_code_typed_during_the_pause_after_a_wrong_one_is_not_counted_as_a_failure():
+    from axes.models import AccessAttempt
+
+    clinician = staff_with_role("Clinician")
+    device = enrolled(clinician)
+    client = Client()
+    with time_machine.travel(T0, tick=False) as clock:
+        sign_in(client, clinician.username)
+        client.post("/admin/second-factor/", {"code": "000000"})
+        too_soon = client.post("/admin/second-factor/", {"code": code_now(device)}).content.decode()
+        assert "Please wait a few seconds" in too_soon
+        assert AccessAttempt.objects.get(username=clinician.username).failures_since_start == 1
+        clock.shift(datetime.timedelta(seconds=2))
+        assert client.post("/admin/second-factor/", {"code": code_now(device)}).status_code == 302
+
+
+def test_a_backup_code_does_not_slow_down_the_apps_next_code():
+    clinician = staff_with_role("Clinician")
+    device = enrolled(clinician)
+    backup = StaticDevice.objects.get(user=clinician).token_set.first().token
+    with time_machine.travel(T0, tick=False):
+        client = Client()
+        sign_in(client, clinician.username)
+        assert client.post("/admin/second-factor/", {"code": backup}).status_code == 302
+        device.refresh_from_db()
+        assert device.throttling_failure_count == 0
 
 
 def test_an_idle_staff_session_ends_and_the_sign_in_page_says_why(settings):
