@@ -81,9 +81,12 @@ class ScreeningAdmin(ClinicalRecordAdmin):
     def get_fieldsets(self, request, obj=None):
         if request.user.has_perm(ANSWERS_PERMISSION):
             return self.fieldsets
+        # Not when a safety answer was given: it is set by PHQ-9 item 9 alone, an answer. The
+        # urgent outcome says what front desk needs (call-backs first).
         return [
             (_("Summary"), {"fields": ["outcome_badge"]}),
-            *(fieldset for fieldset in self.fieldsets if fieldset[0] in (_("Person"), _("Review"))),
+            *(fieldset for fieldset in self.fieldsets if fieldset[0] == _("Person")),
+            (_("Review"), {"fields": ["submitted_at", "staff_alerted_at", "reviewed_by", "reviewed_at"]}),
         ]
 
     def access_shown(self, request, obj) -> str:

@@ -2,9 +2,9 @@
 
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
-from axes.admin import AccessAttemptAdmin
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.handlers.proxy import AxesProxyHandler
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -12,12 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from staff.audit import record_change
 from staff.services import second_factor_reset
 
 User = get_user_model()
 
 # Devices are managed through the user's page (reset), never shown: a TOTP secret is a password.
-for model in (TOTPDevice, StaticDevice, User, LogEntry, AccessAttempt):
+for model in (TOTPDevice, StaticDevice, User, LogEntry, AccessAttempt, AccessLog, AccessFailureLog):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
 
@@ -84,6 +85,28 @@ class LockoutAdmin(AccessAttemptAdmin):
     @admin.action(description=_("Unlock the selected usernames"), permissions=["delete"])
     def unlock(self, request, queryset):
         usernames = sorted(set(queryset.values_list("username", flat=True)))
+        for attempt in queryset:  # the trail keeps who unlocked whom; the attempts themselves go
+            record_change(attempt, {"locked out": ["yes", "unlocked"]})
         for username in usernames:
             AxesProxyHandler.reset_attempts(username=username)
         self.message_user(request, _("%(count)d username(s) unlocked.") % {"count": len(usernames)}, messages.SUCCESS)
+
+
+class _SignInRecordAdmin:
+    """Sign-ins and failed sign-ins, as django-axes records them: read only, kept, never deleted."""
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AccessLog)
+class SignInLogAdmin(_SignInRecordAdmin, AccessLogAdmin):
+    pass
+
+
+@admin.register(AccessFailureLog)
+class FailedSignInLogAdmin(_SignInRecordAdmin, AccessFailureLogAdmin):
+    pass

@@ -8,6 +8,8 @@ from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db.models.signals import pre_save
+from django.utils.translation import gettext as _
 
 # Never in the trail: tokens (they would let whoever reads the trail act as the patient),
 # bookkeeping columns, and screening answers (in the screening itself, for those allowed).
@@ -47,6 +49,17 @@ def register_models() -> None:
         m2m_fields={"groups", "user_permissions"},
     )
     auditlog.register(Group, m2m_fields={"permissions"})
+    pre_save.connect(_password_change_recorded, sender=get_user_model(), dispatch_uid="audit-password-change")
+
+
+def _password_change_recorded(sender, instance, update_fields=None, **kwargs) -> None:
+    """A password set or changed (by its owner, or by a manager on a colleague's account) is in
+    the trail, by whom and when; the hash itself never is."""
+    if instance.pk is None or (update_fields is not None and "password" not in update_fields):
+        return
+    before = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+    if before is not None and before != instance.password:
+        record_change(instance, {"password": ["—", _("changed")]})
 
 
 def record_access(obj, *, shown: str) -> LogEntry:

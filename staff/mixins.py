@@ -10,6 +10,15 @@ class ClinicalRecordAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        """Only the list's own filters and date drill-down. Django otherwise takes a filter on any
+        field from the address (?answers__icontains=…, ?token__startswith=…), and the count of
+        rows would tell staff what the page hides from them."""
+        specs = self.get_list_filter(request) if request else self.list_filter
+        allowed = {_filter_field(spec) for spec in specs}
+        allowed.add(self.date_hierarchy)
+        return lookup.split("__", 1)[0] in allowed and super().lookup_allowed(lookup, value, request)
+
     def access_shown(self, request, obj) -> str:
         """What of the record the change page shows, for the access entry; "" for nothing audited."""
         return ""
@@ -18,3 +27,12 @@ class ClinicalRecordAdmin(admin.ModelAdmin):
         if obj is not None and not add and (shown := self.access_shown(request, obj)):
             record_access(obj, shown=shown)
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+
+def _filter_field(spec) -> str:
+    """The field (or parameter) a list_filter entry filters on."""
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, tuple):
+        return spec[0]
+    return spec.parameter_name

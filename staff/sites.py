@@ -42,6 +42,7 @@ class ClinicAdminSite(admin.AdminSite):
     def get_urls(self):
         return [
             path("second-factor/", views.second_factor, name="second_factor"),
+            path("second-factor/sign-out/", views.sign_out, name="second_factor_sign_out"),
             path("second-factor/enrol/", views.second_factor_enrol, name="second_factor_enrol"),
             path("second-factor/backup-codes/", self.admin_view(views.backup_codes_renew), name="backup_codes"),
             *super().get_urls(),

@@ -100,6 +100,8 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = services.device_for_code(user=request.user, code=form.cleaned_data["code"])
+        if device is None:  # reset by a manager while this page was open: enrol again
+            return redirect_to_second_factor(request)
         checked = device.verify_is_allowed()[0]
         if checked and device.verify_token(form.cleaned_data["code"]):
             otp_login(request, device)
@@ -153,3 +155,12 @@ def backup_codes_renew(request: HttpRequest) -> HttpResponse:
     """A fresh set of backup codes; the old ones stop working. (Signed in with both factors.)"""
     codes = services.backup_codes_issue(user=request.user)
     return _page(request, "staff/backup_codes.html", {"title": _("Your backup codes"), "codes": codes})
+
+
+@require_POST
+@csrf_protect
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """Leave part way through signing in (a shared tablet, the wrong account): the admin's own
+    sign-out needs a finished sign-in, and the next person must start from the password."""
+    logout(request)
+    return redirect("admin:login")

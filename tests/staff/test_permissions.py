@@ -7,31 +7,14 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.test import Client
 
-from booking.models import Appointment, Patient, Reminder
+from booking.models import Appointment, Patient
 from screening.models import Screening
-from tests.booking.conftest import clinic_time
-from tests.booking.test_booking import book
-from tests.factories import ClinicianFactory, StaffUserFactory, staff_sign_in, staff_with_role
-from tests.screening import personas
-from tests.screening.test_tasks_and_admin import submitted_screening
+from tests.factories import StaffUserFactory, staff_sign_in, staff_with_role
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now", "celery_eager")]
 
 FRONT, CLIN, MAN = "Front desk", "Clinician", "Manager"
 ROLES = [FRONT, CLIN, MAN]
-
-
-@pytest.fixture
-def records():
-    visit = book(ClinicianFactory(), clinic_time(9, 10))
-    screening = submitted_screening(personas.REVIEW)
-    return {
-        "visit": visit,
-        "patient": visit.patient,
-        "screening": screening,
-        "clinician": visit.clinician,
-        "reminder": Reminder.objects.filter(appointment=visit).first(),
-    }
 
 
 def signed_in(role: str) -> Client:
