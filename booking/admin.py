@@ -79,13 +79,39 @@ class AppointmentTypeAdmin(admin.ModelAdmin):
             reminder_rules_apply(appointment_type=form.instance)
 
 
+class DetailsDifferFilter(admin.SimpleListFilter):
+    title = _("details differ from the record")
+    parameter_name = "differ"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes: check with the patient")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(details_differ_from__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Patient)
 class PatientAdmin(ClinicalRecordAdmin):
-    list_display = ["__str__", "full_name", "email", "approved_for_treatment_at"]
+    list_display = ["__str__", "full_name", "email", "details_differ", "approved_for_treatment_at"]
+    list_filter = [DetailsDifferFilter]
     search_fields = ["full_name", "email", "phone"]
     # The booking link's token is never shown: whoever holds it can act as the patient.
-    readonly_fields = ["approved_for_treatment_at", "approved_by", "approval_emailed_at", "created_at"]
+    readonly_fields = [
+        "details_differ_from",
+        "approved_for_treatment_at",
+        "approved_by",
+        "approval_emailed_at",
+        "anonymised_at",
+        "created_at",
+    ]
     actions = ["approve_for_treatment"]
+
+    @admin.display(description=_("details differ from the record"), ordering="details_differ_from")
+    def details_differ(self, obj) -> str:
+        """Somebody booked with this record's e-mail but other details: staff check with the patient."""
+        return _("Patient #%(id)s") % {"id": obj.details_differ_from_id} if obj.details_differ_from_id else ""
 
     def access_shown(self, request, obj) -> str:
         return "patient record"
@@ -259,7 +285,7 @@ class AppointmentAdmin(ClinicalRecordAdmin):
     def cancel_visits(self, request, queryset):
         """A page asking for the reason first; the visits are cancelled as when patients cancel
         (e-mail, calendar, reminders), inside the online cut-off too, and the change is the staff member's."""
-        visits = list(queryset.exclude(status=Appointment.Status.CANCELLED).select_related("appointment_type"))
+        visits = list(queryset.filter(status=Appointment.Status.CONFIRMED).select_related("appointment_type"))
         form = StaffCancelForm(request.POST if "confirm" in request.POST else None)
         if not form.is_valid():
             context = {

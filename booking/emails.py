@@ -34,7 +34,7 @@ def site_url(viewname: str, token: str | None = None, *, query: dict[str, str] |
     return settings.SITE_URL.rstrip("/") + path + (f"?{urlencode(query)}" if query else "")
 
 
-_PLACEHOLDER = "0token0"
+_PLACEHOLDER = "0placeholder0token0"  # a token as the URL converter takes them
 
 
 @cache

@@ -4,6 +4,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -114,7 +115,8 @@ class TimeOff(models.Model):
 
 class Patient(models.Model):
     full_name = models.CharField(_("full name"), max_length=150)
-    email = models.EmailField(_("e-mail"), max_length=254, unique=True)
+    # Unique among records kept as the patient's own (below); stored in lower case.
+    email = models.EmailField(_("e-mail"), max_length=254)
     phone = models.CharField(_("phone"), max_length=32)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     approved_for_treatment_at = models.DateTimeField(_("approved for treatment"), null=True, blank=True)
@@ -123,10 +125,29 @@ class Patient(models.Model):
     )
     approval_emailed_at = models.DateTimeField(_("booking link e-mailed"), null=True, blank=True, editable=False)
     booking_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    # A booking by somebody who typed this record's e-mail with other details and had not
+    # proven the address: kept as its own record, pointing at the one whose e-mail it shares,
+    # until staff sort it out (README, "Patients' records"). Anonymous input never rewrites a record.
+    details_differ_from = models.ForeignKey(
+        "self",
+        verbose_name=_("details differ from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="differing_records",
+    )
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         permissions = [("approve_treatment", _("Can approve a patient for treatment sessions"))]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=Q(details_differ_from__isnull=True, anonymised_at__isnull=True),
+                name="patient_email_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Patient #{self.pk}"

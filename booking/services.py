@@ -15,12 +15,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from booking import reminder_sql, reminders, selectors, slots
 from booking.models import Appointment, AppointmentType, Patient, Reminder
 from screening.models import Outcome, Screening
 from staff.audit import record_change
 from telemed.owed import lost_since
+from telemed.queueing import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +62,33 @@ def booking_refusal(*, appointment_type: AppointmentType, screening: Screening |
             return _("Please complete the screening first; it leads you to booking.")
         if screening.clinical_outcome == Outcome.NOT_SUITABLE:
             return _("From your screening we cannot offer a consultation online. Please call us to talk it through.")
+        if open_consultation(screening):
+            return ONE_CONSULTATION
         return ""
     if patient is None:
         return _("Follow-up visits are for patients who have had a consultation with us.")
     return ""
+
+
+ONE_CONSULTATION = _lazy(
+    "You already have a consultation booked from this screening. To change its time, use the link "
+    "in your confirmation e-mail; to talk to us, please call."
+)
+
+
+def open_consultation(screening: Screening, *, now: datetime | None = None) -> bool:
+    """Whether this screening's consultation is booked and still ahead: one at a time, so a
+    screening link cannot fill the calendar."""
+    return (
+        Appointment.objects.filter(
+            screening=screening,
+            status=Appointment.Status.CONFIRMED,
+            appointment_type__slug="consultation",
+            end__gt=now or timezone.now(),
+        )
+        .only("pk")
+        .exists()
+    )
 
 
 def free_clinician(
@@ -103,12 +128,76 @@ def visit_times(appointment_type: AppointmentType, start: datetime) -> tuple[dat
     return start + appointment_type.duration, interval.start, interval.end
 
 
-def patient_upsert(*, details: PatientDetails) -> Patient:
-    patient, _created = Patient.objects.update_or_create(
-        email=details.email.strip().lower(),
-        defaults={"full_name": details.full_name, "phone": details.phone, "date_of_birth": details.date_of_birth},
+def patient_for_booking(*, details: PatientDetails, proven: Patient | None = None) -> Patient:
+    """The patient a booking is for. Anonymous input never rewrites a record (README, "Patients'
+    records"):
+    - `proven`: this browser holds that patient's own booking link (from an e-mail to them, or a
+      visit's page); with the same e-mail it is theirs, and their typed name and phone update it;
+    - a record with this e-mail, in any letter case, and the same person's details: that record,
+      unchanged;
+    - a record with this e-mail and other details: a record of its own, flagged for staff as
+      differing from the first (one per set of details, not one per booking);
+    - no record with this e-mail: a new one.
+    """
+    email = details.email.strip().lower()
+    if proven is not None and proven.anonymised_at is None and proven.email.lower() == email:
+        _contact_update(proven, details)
+        return proven
+    record = _records(email).filter(details_differ_from=None).first()
+    if record is None:
+        try:
+            with transaction.atomic():  # the same new address booked twice at once: one record
+                return Patient.objects.create(**_fields(details), email=email)
+        except IntegrityError:
+            record = _records(email).get(details_differ_from=None)
+    same = [candidate for candidate in [record, *record.differing_records.all()] if same_person(candidate, details)]
+    if same:
+        return same[0]
+    logger.info("booking: details differ from the record with that e-mail (patient %s)", record.pk)
+    return Patient.objects.create(**_fields(details), email=email, details_differ_from=record)
+
+
+def _records(email: str):
+    return Patient.objects.filter(email__iexact=email, anonymised_at=None)
+
+
+def _fields(details: PatientDetails) -> dict:
+    return {"full_name": details.full_name, "phone": details.phone, "date_of_birth": details.date_of_birth}
+
+
+def same_person(patient: Patient, details: PatientDetails) -> bool:
+    """The details typed are this record's, written perhaps another way: the name in another
+    case or spacing, the phone with other punctuation, no date of birth or the same one."""
+    return (
+        _name_key(patient.full_name) == _name_key(details.full_name)
+        and _phone_key(patient.phone) == _phone_key(details.phone)
+        and (details.date_of_birth is None or patient.date_of_birth in (None, details.date_of_birth))
     )
-    return patient
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def _phone_key(phone: str) -> str:
+    digits = "".join(char for char in phone if char.isascii() and char.isdigit())
+    return digits[-10:]  # a US number with or without its leading 1
+
+
+def _contact_update(patient: Patient, details: PatientDetails) -> None:
+    """The patient's own corrections: name and phone as typed; a date of birth only where none was known."""
+    changed = [
+        name
+        for name, value in (("full_name", details.full_name), ("phone", details.phone))
+        if getattr(patient, name) != value
+    ]
+    for name in changed:
+        setattr(patient, name, getattr(details, name))
+    if details.date_of_birth and patient.date_of_birth is None:
+        patient.date_of_birth = details.date_of_birth
+        changed.append("date_of_birth")
+    if changed:
+        patient.save(update_fields=changed)
 
 
 def appointment_book(
@@ -120,16 +209,23 @@ def appointment_book(
     time_zone: str,
     request_key: str,
     screening: Screening | None = None,
+    proven_patient: Patient | None = None,
     now: datetime | None = None,
 ) -> Appointment:
-    """Book one visit, with `clinician_id` or (None) any clinician free then. The same request_key
-    twice (a double click, a resubmit) returns the first booking."""
+    """Book one visit, with `clinician_id` or (None) any clinician free then, for the patient
+    `patient_for_booking` finds (`proven_patient`: whose booking link this browser holds). The
+    same request_key twice (a double click, a resubmit) returns the first booking."""
     now = now or timezone.now()
     existing = Appointment.objects.filter(request_key=request_key).first()
     if existing:
         return existing
     try:
         with transaction.atomic():
+            if screening is not None and appointment_type.slug == "consultation":
+                # Two confirms from one screening at once: the second waits here, then is refused.
+                Screening.objects.select_for_update().filter(pk=screening.pk).first()
+                if open_consultation(screening, now=now):
+                    raise BookingError(ONE_CONSULTATION)
             clinician_id = free_clinician(
                 appointment_type=appointment_type, clinician_id=clinician_id, start=start, now=now
             )
@@ -137,7 +233,7 @@ def appointment_book(
                 raise _taken(appointment_type, start, now)
             end, blocked_start, blocked_end = visit_times(appointment_type, start)
             appointment = Appointment.objects.create(
-                patient=patient_upsert(details=details),
+                patient=patient_for_booking(details=details, proven=proven_patient),
                 clinician_id=clinician_id,
                 appointment_type=appointment_type,
                 start=start,
@@ -212,7 +308,7 @@ def appointment_cancel(
     now = now or timezone.now()
     with transaction.atomic():
         locked = Appointment.objects.select_for_update().select_related("appointment_type").get(pk=appointment.pk)
-        if locked.status == Appointment.Status.CANCELLED:
+        if locked.status != Appointment.Status.CONFIRMED:  # cancelled already, or history (completed, no-show)
             return locked
         if not by_staff and not can_change(locked, now=now):
             raise ChangeTooLate(_("Online changes are closed for this appointment. Please call us."))
@@ -238,9 +334,10 @@ def patients_approve_for_treatment(*, patients, user, now: datetime | None = Non
 
 
 def _send_approval(patient_id: int) -> None:
+    """Broker down: the approval stands; the booking link goes with the next sweep (send_missed_approvals)."""
     from booking.tasks import send_treatment_approval
 
-    send_treatment_approval.delay(patient_id)
+    enqueue(send_treatment_approval, [(patient_id,)])
 
 
 def treatment_approval_notify(*, patient_id: int) -> bool:
@@ -458,19 +555,12 @@ def reminders_dispatch(*, now: datetime | None = None, batch_size: int = 500) ->
 
 def _enqueue(ids: list[int]) -> None:
     from booking.tasks import send_reminder
-    from telemed.celery import app
 
-    # One Redis pipeline per batch instead of a round trip per message (0.55 -> 0.23 ms a message,
-    # bench/README.md). If a flush fails, nothing is lost: rows the dispatcher queued come back when
-    # their lease lapses; rows sent at once after a booking or a resend are still pending and due,
-    # and the next pass takes them (a claim keeps any of them from going twice). A publish inside
-    # the batch only adds to the pipeline, which kombu sends every 1,000 messages and at the end, so
-    # it has nothing to retry; and the id's repr, given, spares Celery its saferepr: 0.53 -> 0.43 ms.
-    with app.producer_or_acquire() as producer, producer.batch():
-        for reminder_id in ids:
-            send_reminder.apply_async(
-                (reminder_id,), producer=producer, retry=False, argsrepr=f"({reminder_id},)", kwargsrepr="{}"
-            )
+    # One Redis pipeline per batch (telemed/queueing.py). If it fails, nothing is lost: rows the
+    # dispatcher queued come back when their lease lapses; rows sent at once after a booking or a
+    # resend are still pending and due, and the next pass takes them (a claim keeps any of them
+    # from going twice).
+    enqueue(send_reminder, [(reminder_id,) for reminder_id in ids])
 
 
 def reminder_send(*, reminder_id: int) -> str:

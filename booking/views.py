@@ -19,7 +19,9 @@ from booking.forms import CancelForm, PatientDetailsForm
 from booking.models import Appointment, AppointmentType, Clinician, Patient
 from booking.selectors import OpenSlot
 from screening.models import Screening
+from telemed.limits import over_limit
 from telemed.timezones import parse_time_zone, zone_choices, zone_label
+from telemed.views import rate_limited
 
 SESSION_SCREENING, SESSION_PATIENT = "booking_screening", "booking_patient"
 SESSION_CHOICE, SESSION_DETAILS, SESSION_TZ = "booking_choice", "booking_details", "booking_tz"
@@ -54,6 +56,15 @@ def bookable_type(request, slug: str) -> tuple[AppointmentType, str, Screening |
         screening,
         patient,
     )
+
+
+def own_consultation(request, refusal: str, screening: Screening | None) -> Appointment | None:
+    """When this screening's one open consultation was booked from this browser: that booking
+    (Back to the picker after booking, a second tab), rather than a refusal."""
+    mine = request.session.get(SESSION_BOOKED, [])
+    if refusal is not services.ONE_CONSULTATION or not mine:
+        return None
+    return Appointment.objects.active().filter(pk__in=mine, screening=screening).only("pk", "token").first()
 
 
 @require_safe
@@ -187,7 +198,9 @@ def parse_choice(value: str) -> tuple[datetime, int | None] | None:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def pick_time(request, slug: str):
-    appointment_type, refusal, _screening, _patient = bookable_type(request, slug)
+    appointment_type, refusal, screening, _patient = bookable_type(request, slug)
+    if own := own_consultation(request, refusal, screening):
+        return booked_page(request, own)
     if refusal:
         return render(
             request, "booking/refused.html", {"refusal": refusal, "appointment_type": appointment_type}, status=403
@@ -206,6 +219,19 @@ def pick_time(request, slug: str):
     return render(request, "booking/pick_time.html", context)
 
 
+def stored_details(request) -> dict | None:
+    """The details typed on this browser's booking form, while the booking needs them: gone
+    after the booking, and after BOOKING_DETAILS_MINUTES (a shared computer's next user)."""
+    stored = request.session.get(SESSION_DETAILS)
+    if not stored:
+        return None
+    saved_at = datetime.fromisoformat(stored.get("saved_at", "2000-01-01T00:00:00+00:00"))
+    if timezone.now() - saved_at > timedelta(minutes=settings.BOOKING_DETAILS_MINUTES):
+        del request.session[SESSION_DETAILS]
+        return None
+    return {name: stored[name] for name in ("full_name", "email", "phone")}
+
+
 def stored_choice(request, slug: str) -> tuple[datetime, int | None] | None:
     choice = request.session.get(SESSION_CHOICE)
     if not choice or choice.get("type") != slug:
@@ -217,16 +243,20 @@ def stored_choice(request, slug: str) -> tuple[datetime, int | None] | None:
 @require_http_methods(["GET", "POST"])
 def details(request, slug: str):
     appointment_type, refusal, screening, patient = bookable_type(request, slug)
+    if own := own_consultation(request, refusal, screening):
+        return booked_page(request, own)
     if refusal or stored_choice(request, slug) is None:
         return redirect("booking:pick", slug=slug)
     if request.method == "POST":
         form = PatientDetailsForm(request.POST)
         if form.is_valid():
-            request.session[SESSION_DETAILS] = form.cleaned_data
+            request.session[SESSION_DETAILS] = {**form.cleaned_data, "saved_at": timezone.now().isoformat()}
+            # The session row holding them goes too, once idle that long (booked_page restores the default).
+            request.session.set_expiry(settings.BOOKING_DETAILS_MINUTES * 60)
             return redirect("booking:confirm", slug=slug)
     else:
         source = patient or screening
-        initial = request.session.get(SESSION_DETAILS) or (
+        initial = stored_details(request) or (
             {name: getattr(source, name) for name in ("full_name", "email", "phone")} if source else {}
         )
         form = PatientDetailsForm(initial=initial)
@@ -243,9 +273,11 @@ def confirm(request, slug: str):
     if request.method == "POST" and (done := booked_by_key(request.POST.get("request_key", ""))):
         return booked_page(request, done)  # a double submit: the first one booked it
     appointment_type, refusal, screening, patient = bookable_type(request, slug)
-    choice, details_data = stored_choice(request, slug), request.session.get(SESSION_DETAILS)
+    choice, details_data = stored_choice(request, slug), stored_details(request)
     if request.method == "POST" and choice is None and (own := own_booking_at(request, appointment_type)):
         return booked_page(request, own)  # a second tab's confirm page, sent after the first booked
+    if own := own_consultation(request, refusal, screening):
+        return booked_page(request, own)
     if refusal or choice is None:
         return redirect("booking:pick", slug=slug)
     if not details_data:
@@ -255,15 +287,20 @@ def confirm(request, slug: str):
     if request.method == "POST":
         if own := own_booking_at(request, appointment_type, start):  # confirmed again, from another tab
             return booked_page(request, own)
+        if over_limit(request, "booking") or over_limit(request, "booking-email", by=details_data["email"]):
+            return rate_limited(request, kept=True)  # the choice and details stay in the session
         try:
             appointment = services.appointment_book(
                 appointment_type=appointment_type,
                 clinician_id=clinician_id,
                 start=start,
-                details=services.PatientDetails(**details_data),
+                details=services.PatientDetails(
+                    **details_data, date_of_birth=screened_birth_date(screening, details_data)
+                ),
                 time_zone=str(zone),
                 request_key=request.POST.get("request_key", "")[:64] or secrets.token_urlsafe(16),
                 screening=screening,
+                proven_patient=patient,
             )
         except services.SlotTaken as taken:
             if own := own_booking_at(request, appointment_type, start):  # a second tab, the same person
@@ -280,6 +317,13 @@ def confirm(request, slug: str):
                 action=reverse("booking:pick", args=[slug]),
             )
             return render(request, "booking/pick_time.html", context, status=409)
+        except services.BookingError as refused:  # e.g. this screening's consultation, booked from another tab
+            return render(
+                request,
+                "booking/refused.html",
+                {"refusal": str(refused), "appointment_type": appointment_type},
+                status=409,
+            )
         return booked_page(request, appointment)
     clinician_name = (
         Clinician.objects.filter(pk=clinician_id).values_list("name", flat=True).first() if clinician_id else None
@@ -300,6 +344,13 @@ def confirm(request, slug: str):
     )
 
 
+def screened_birth_date(screening: Screening | None, details_data: dict) -> date | None:
+    """The date of birth given in the screening, for a booking by the same e-mail address."""
+    if screening is None or screening.email.lower() != details_data["email"].strip().lower():
+        return None
+    return screening.date_of_birth
+
+
 SESSION_BOOKED = "booking_booked"  # this browser's own bookings, newest last
 BOOKED_KEPT = 5
 
@@ -308,6 +359,7 @@ def booked_page(request, appointment: Appointment):
     """After a booking: its page says "You're booked"; the session remembers it was this person's."""
     for key in (SESSION_CHOICE, SESSION_DETAILS):
         request.session.pop(key, None)
+    request.session.set_expiry(None)
     booked = [pk for pk in request.session.get(SESSION_BOOKED, []) if pk != appointment.pk]
     request.session[SESSION_BOOKED] = [*booked, appointment.pk][-BOOKED_KEPT:]
     return redirect(reverse("booking:manage", args=[appointment.token]) + "?booked=1")

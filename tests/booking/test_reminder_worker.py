@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +26,7 @@ from booking.models import Appointment, AppointmentType, Patient, Reminder
 from telemed.celery import app
 from tests.factories import ClinicianFactory
 from tests.smtp_sink import SmtpSink
+from tests.threads import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PROJECT = Path(__file__).resolve().parents[2]
@@ -145,20 +145,8 @@ def test_two_dispatchers_at_once_queue_each_reminder_once_and_send_it_once(sink)
     # As if the workers had been down: every reminder waiting, none queued yet.
     app.control.purge()
     Reminder.objects.update(status="pending", attempts=0, claim="", lease_until=None)
-    queued, barrier = [], threading.Barrier(2)
-
-    def dispatcher():
-        barrier.wait()
-        try:
-            queued.append(services.reminders_dispatch(batch_size=3))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    queued = []
+    run_at_once(lambda: queued.append(services.reminders_dispatch(batch_size=3)), 2)
     # SKIP LOCKED shared the rows: none was queued by both. The confirmations only: each visit's
     # day-before reminder waits for its confirmation, and follows it once it is sent.
     assert sum(queued) == 20, queued
