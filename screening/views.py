@@ -12,6 +12,8 @@ from screening.forms import answered_date_of_birth
 from screening.models import Outcome, Screening
 from screening.steps import STEPS_BY_SLUG, active_steps, first_incomplete
 from screening.triage import ADULT_AGE
+from telemed.limits import over_limit
+from telemed.views import rate_limited
 
 DRAFT_SESSION_KEY = "screening_draft"
 
@@ -82,6 +84,8 @@ def step(request, slug: str):
                 "screening/adults_only.html",
                 {"meta": {"title": _("Our clinic treats adults"), "noindex": True}},
             )
+        if valid and draft is None and _too_many_starts(request, form.cleaned_data):
+            return rate_limited(request)
         if valid:
             draft = services.screening_step_save(screening=draft, step=slug, cleaned=form.cleaned_data, typed=typed)
             request.session[DRAFT_SESSION_KEY] = draft.pk
@@ -107,6 +111,13 @@ def step(request, slug: str):
             "previous": steps[position - 1] if position else None,
             "meta": {"title": _("Screening: %(step)s") % {"step": current.title}, "noindex": True},
         },
+    )
+
+
+def _too_many_starts(request, cleaned: dict) -> bool:
+    """A new screening, from this address or for this e-mail, over the limit (telemed/limits.py)."""
+    return over_limit(request, "screening-start") or (
+        "email" in cleaned and over_limit(request, "screening-start", by=cleaned["email"])
     )
 
 
@@ -138,6 +149,8 @@ def review(request):
         messages.info(request, _("A few answers are still needed before you can submit."))
         return redirect(step_url(missing.slug))
     if request.method == "POST":
+        if over_limit(request, "screening-submit") or over_limit(request, "screening-submit", by=draft.email):
+            return rate_limited(request, kept=True)  # the draft stays; a safety answer has alerted staff already
         try:
             screening = services.screening_submit(screening=draft)
         except services.ScreeningIncomplete as incomplete:

@@ -11,6 +11,8 @@ from django.contrib.auth.models import Group
 from django.db.models.signals import pre_save
 from django.utils.translation import gettext as _
 
+from telemed.limits import client_address
+
 # Never in the trail: tokens (they would let whoever reads the trail act as the patient),
 # bookkeeping columns, and screening answers (in the screening itself, for those allowed).
 TOKENS = ["token", "booking_token", "request_key", "video_room"]
@@ -79,7 +81,13 @@ def record_change(obj, changes: dict[str, list], *, actor=None) -> LogEntry:
 class AuditActorMiddleware(AuditlogMiddleware):
     """django-auditlog's middleware (the actor and address of each entry written during a
     request), with the user looked up only when an entry is written: a patient's page that
-    writes nothing loads no session for it."""
+    writes nothing loads no session for it; the address is the one the proxy saw."""
+
+    @staticmethod
+    def _get_remote_addr(request):
+        """The address the clinic's proxy saw (telemed/limits.py), not the first X-Forwarded-For
+        entry: the client writes that one, and a non-address there failed the entry's insert."""
+        return client_address(request)
 
     @staticmethod
     def _get_actor(request):

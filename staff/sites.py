@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from staff import views
 from staff.sessions import SIGNED_OUT_REASON
+from telemed.limits import over_limit
 
 
 class ClinicAdminSite(admin.AdminSite):
@@ -34,6 +35,8 @@ class ClinicAdminSite(admin.AdminSite):
             "idle_minutes": settings.STAFF_IDLE_TIMEOUT // 60,
             "max_hours": settings.STAFF_SESSION_MAX_HOURS,
         }
+        if request.method == "POST" and over_limit(request, "sign-in"):
+            return views.locked_out(request)  # many names tried from one address: axes counts per name
         response = super().login(request, context)
         if request.method == "POST" and views.password_signed_in(request) and not views.second_factor_done(request):
             return views.redirect_to_second_factor(request)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -42,3 +43,11 @@ def server_error(request):
     """500 page with the clinic's contact and crisis numbers; uses settings only, never the database."""
     template = loader.get_template("500.html")
     return HttpResponseServerError(template.render({**clinic(request), **navigation(request)}))
+
+
+def rate_limited(request, *, kept: bool = False):
+    """Too many tries from one address or for one e-mail (telemed/limits.py): a calm page with
+    the clinic's phone and the crisis line, never a dead end. `kept`: what they typed is saved."""
+    response = render(request, "429.html", {"kept": kept}, status=429)
+    response["Retry-After"] = "3600"
+    return response
