@@ -20,6 +20,7 @@ from screening.instruments import GAD7, PCL5, PHQ9
 from screening.models import UNFINISHED_KEPT_DAYS, Screening
 from screening.steps import active_steps, first_incomplete
 from telemed.owed import lost_since
+from telemed.queueing import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +63,10 @@ def needs_support_now(cleaned_phq9: dict) -> bool:
 
 
 def _alert_on_commit(screening_id: int) -> None:
+    """Broker down: the person still gets their page at once; the row is what the sweep finds."""
     from screening.tasks import alert_staff_of_urgent_screening
 
-    transaction.on_commit(lambda: alert_staff_of_urgent_screening.delay(screening_id))
+    enqueue_on_commit(alert_staff_of_urgent_screening, screening_id)
 
 
 UNDER_18_FLAG = "stated_under_18"

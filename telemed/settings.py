@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "auditlog",
+    "django_ratelimit",
     "telemed",
     "staff",
     "education",
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -154,11 +156,19 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="telemed"),
             "TIMEOUT": 300,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+            # Redis down: a cache error is a miss (pages render from the database), logged
+            # once a minute by telemed/logs.py, and a short timeout keeps a hung Redis from
+            # holding a page for long.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": True},
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "telemed.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # django-ratelimit wants a cache every web process shares: embedded mode serves from one
+    # process (`make run`), whose memory is that cache.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # --- Celery (namespace CELERY, read by telemed/celery.py) --------------------------
 if CELERY_EMBEDDED:
@@ -180,7 +190,9 @@ else:
     # until it is acknowledged (kombu's ack emulation): that bookkeeping cost two Redis round trips
     # per message and nearly halved how many tasks a worker ran per second (bench/README.md). A
     # Redis that restarts without persistence loses its queue whatever this says.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"ack_emulation": False}
+    # A Redis that hangs (holds the connection, never answers) must not hold a page: a publish
+    # gives up after these seconds and the database keeps what is owed (telemed/queueing.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"ack_emulation": False, "socket_timeout": 3, "socket_connect_timeout": 0.5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5}
@@ -231,6 +243,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-expired-audit-entries": {
         "task": "staff.tasks.purge_expired_audit_entries",
+        "schedule": 24 * 60 * 60,
+    },
+    "apply-retention": {
+        "task": "telemed.tasks.apply_retention",
         "schedule": 24 * 60 * 60,
     },
 }
@@ -317,15 +333,51 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # Not by address as well (axes.W006): behind the clinic's proxy every request may come from one
 # address, and one shared front-desk connection would lock the whole staff out at once.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "axes.W006"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # 15 minutes from the lockout, as the page says
 AXES_RESET_ON_SUCCESS = False  # a right password must not wipe the failed second-factor codes before it
 AXES_LOCKOUT_CALLABLE = "staff.views.locked_out"  # the sign-in page's look, a clear message, status 429
 AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # each failed sign-in kept for managers, after a lockout ends too
 AXES_SENSITIVE_PARAMETERS = ["code", "csrfmiddlewaretoken"]  # never stored with a failed attempt
 # Audit (django-auditlog): who changed what, and who viewed which clinical record; kept this long.
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=6 * 366)
 AUDITLOG_STORE_JSON_CHANGES = True
+
+# --- Public forms: rate limits (django-ratelimit, counted in the cache; telemed/limits.py) -----
+# "<count>/<period>" per client address and, where an e-mail is typed, per address typed. A
+# person over a limit gets a kind page with the clinic's phone and the crisis line (status 429).
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "telemed.limits.client_address"
+# The proxies in front of the site that add to X-Forwarded-For (README, "Production"): 0 when
+# the site is reached directly, as in development.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0 if DEBUG else 1)
+# Redis down: let people through rather than refuse a screening that may be urgent.
+RATELIMIT_FAIL_OPEN = True
+RATE_LIMITS = {
+    "screening-start": env.str("RATE_LIMIT_SCREENING_START", default="10/h"),
+    "screening-submit": env.str("RATE_LIMIT_SCREENING_SUBMIT", default="5/h"),
+    "booking": env.str("RATE_LIMIT_BOOKING", default="10/h"),
+    "booking-email": env.str("RATE_LIMIT_BOOKING_EMAIL", default="5/d"),
+    "sign-in": env.str("RATE_LIMIT_SIGN_IN", default="20/h"),
+    "slots-api": env.str("RATE_LIMIT_SLOTS_API", default="120/m"),
+}
+
+# --- Retention (telemed/retention.py; README, "Retention") ---------------------------------
+# Run daily by the beat, or by hand: python manage.py apply_retention [--dry-run].
+# A finished screening that never led to a visit: its answers and contact details are removed
+# after this many days (its outcome and scores stay, without the person).
+RETENTION_UNBOOKED_SCREENING_DAYS = env.int("RETENTION_UNBOOKED_SCREENING_DAYS", default=180)
+# A patient record with no visit held (every booking cancelled) and nothing upcoming:
+# anonymised this many days after its last booking.
+RETENTION_PATIENT_WITHOUT_VISIT_DAYS = env.int("RETENTION_PATIENT_WITHOUT_VISIT_DAYS", default=365)
+# Booking details typed into the booking form live in the session this long at most.
+BOOKING_DETAILS_MINUTES = env.int("BOOKING_DETAILS_MINUTES", default=30)
+
+# No page uses a camera, microphone, location or payment (video visits open in the video
+# service's own page): django-permissions-policy sends the header on every response.
+PERMISSIONS_POLICY = {"camera": [], "microphone": [], "geolocation": [], "payment": []}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -371,7 +423,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # telemed/logs.py: tokens, query strings and e-mail addresses out of every line, whichever logger.
+    "filters": {
+        "redact": {"()": "telemed.logs.RedactFilter"},
+        "once_a_minute": {"()": "telemed.logs.OncePerMinute"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # Request logs would carry URLs with booking tokens; keep errors, drop the rest.
@@ -383,6 +440,8 @@ LOGGING = {
         # failed reminder attempt (booking's own WARNING); Celery's "retry" lines are INFO.
         # A line per staff sign-in is the audit's job (AccessLog in the admin), not the log's.
         "axes": {"level": "WARNING"},
+        # Redis down: every cache call fails and is a miss (CACHES); said once a minute.
+        "telemed.cache": {"level": "WARNING", "filters": ["once_a_minute"]},
         "celery.worker.strategy": {"level": TASK_LOG_LEVEL},
         "celery.app.trace": {"level": TASK_LOG_LEVEL},
     },

@@ -12,6 +12,7 @@ PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": "k3Jr9-long-random-production-secret-value-for-the-checks-0123456789",
     "ALLOWED_HOSTS": "clinic.example.org",
+    "EMAIL_URL": "smtp+tls://clinic:app-password@smtp.example.org:587",
 }
 
 
@@ -20,7 +21,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SITE_URL"}
+        if key not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "SITE_URL", "EMAIL_URL"}
         and not key.startswith("DJANGO_")
     }
     clean["DJANGO_SETTINGS_MODULE"] = "telemed.settings"
@@ -60,6 +61,14 @@ def test_check_deploy_is_clean_with_production_postgres_and_redis():
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize("backend", ["consolemail://", "filemail:///tmp/mail"])
+def test_check_deploy_refuses_an_email_backend_that_writes_patients_emails_to_the_log(backend):
+    result = manage("check", "--deploy", **{**PRODUCTION, "EMAIL_URL": backend})
+    assert result.returncode != 0
+    reasons = [line for line in result.stderr.splitlines() if "telemed.E002" in line]
+    assert len(reasons) == 1 and "EMAIL_URL" in reasons[0]
 
 
 @pytest.mark.parametrize(
