@@ -89,6 +89,9 @@ class ScreeningAdmin(ClinicalRecordAdmin):
             (_("Review"), {"fields": ["submitted_at", "staff_alerted_at", "reviewed_by", "reviewed_at"]}),
         ]
 
+    def list_access_shown(self, request) -> str:
+        return "screening scores" if request.user.has_perm(ANSWERS_PERMISSION) else ""
+
     def access_shown(self, request, obj) -> str:
         return "screening answers" if request.user.has_perm(ANSWERS_PERMISSION) else "screening outcome"
 

@@ -3,11 +3,13 @@ and from where (AuditlogMiddleware), and every staff view of clinical data as an
 entry. Managers browse it in the admin; nobody changes or deletes an entry (only the retention
 purge, staff/services.py)."""
 
+from auditlog.cid import get_cid
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import pre_save
 from django.utils.translation import gettext as _
 
@@ -69,6 +71,29 @@ def record_access(obj, *, shown: str) -> LogEntry:
     and the address come from the request (AuditlogMiddleware)."""
     return LogEntry.objects.log_create(
         obj, action=LogEntry.Action.ACCESS, force_log=True, additional_data={"shown": shown}
+    )
+
+
+def record_list_access(request, objects, *, shown: str) -> None:
+    """A staff member saw these records in a list (`shown`: what of them, e.g. "screening
+    scores"): an access entry each, written in one insert."""
+    objects = list(objects)
+    if not objects:
+        return
+    content_type = ContentType.objects.get_for_model(objects[0])
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            content_type=content_type,
+            object_pk=str(obj.pk),
+            object_id=obj.pk,
+            object_repr=str(obj),
+            action=LogEntry.Action.ACCESS,
+            actor=request.user,
+            remote_addr=client_address(request),
+            cid=get_cid(),
+            additional_data={"shown": shown, "where": "list"},
+        )
+        for obj in objects
     )
 
 

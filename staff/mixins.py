@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from staff.audit import record_access
+from staff.audit import record_access, record_list_access
 
 
 class ClinicalRecordAdmin(admin.ModelAdmin):
@@ -22,6 +22,18 @@ class ClinicalRecordAdmin(admin.ModelAdmin):
     def access_shown(self, request, obj) -> str:
         """What of the record the change page shows, for the access entry; "" for nothing audited."""
         return ""
+
+    def list_access_shown(self, request) -> str:
+        """What of each record the list shows, for an access entry per row; "" for nothing audited."""
+        return ""
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        shown = self.list_access_shown(request)
+        changelist = getattr(response, "context_data", None) and response.context_data.get("cl")
+        if shown and changelist is not None:  # the rows the page will show, read once for both
+            record_list_access(request, changelist.result_list, shown=shown)
+        return response
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and not add and (shown := self.access_shown(request, obj)):

@@ -163,3 +163,16 @@ def test_a_review_result_lists_its_reasons(page):
         "Psychosis or schizophrenia",
     ]
     assert_accessible(page)
+
+
+def test_a_paused_start_is_a_calm_page_with_the_crisis_line(page, settings):
+    """Over the limit of new screenings: status 429, the clinic's phone and 988, nothing broken."""
+    settings.RATELIMIT_ENABLE = True
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "screening-start": "0/m"}
+    start_and_answer(page, [("about", personas.about())])
+    expect(page.get_by_role("heading", level=1)).to_have_text("Please wait a little before trying again")
+    main = page.locator("main")
+    assert main.get_by_role("link", name="Call 988").is_visible()
+    assert main.get_by_role("link", name="Text 988").is_visible()
+    assert_accessible(page)
+    assert Screening.objects.count() == 0

@@ -46,8 +46,25 @@ def test_a_clinicians_view_of_screening_answers_writes_one_access_event():
         {"shown": "screening answers"},
     )
     assert event.timestamp == timezone.now()
-    client.get("/admin/screening/screening/")  # the list (outcomes, totals) is not a record's page
-    assert entries(screening, ACCESS).count() == 1
+
+
+def test_a_clinicians_list_of_screening_scores_writes_an_access_event_per_row_shown():
+    shown = [submitted_screening(personas.REVIEW) for _ in range(3)]
+    client, clinician = signed_in("Clinician")
+    assert client.get("/admin/screening/screening/").status_code == 200
+    for screening in shown:
+        [event] = entries(screening, ACCESS)
+        assert (event.actor, event.remote_addr) == (clinician, "10.0.0.7")
+        assert event.additional_data == {"shown": "screening scores", "where": "list"}
+    client.get("/admin/screening/screening/?q=nobody-by-this-name")  # no row shown: nothing seen
+    assert LogEntry.objects.filter(action=ACCESS).count() == 3
+
+
+def test_the_front_desks_list_of_outcomes_is_not_an_access_to_clinical_data():
+    screening = submitted_screening(personas.REVIEW)
+    client, _front_desk = signed_in("Front desk")
+    client.get("/admin/screening/screening/")
+    assert not entries(screening, ACCESS).exists()
 
 
 def test_the_front_desk_opening_a_screening_is_recorded_as_seeing_its_outcome_only():
