@@ -1,11 +1,8 @@
 """Patient e-mails: HTML and text, subjects that never name a treatment or a diagnosis."""
 
-import secrets
 from datetime import datetime
-from email.policy import Compat32
 from enum import StrEnum
-from functools import cache
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -29,82 +26,28 @@ def local_start(appointment: Appointment) -> datetime:
 def site_url(viewname: str, token: str | None = None, *, query: dict[str, str] | None = None) -> str:
     """An absolute link for an e-mail: SITE_URL plus the path of a named URL, which takes one token
     or nothing."""
-    before, after = _path_around_token(viewname, with_token=token is not None)
-    path = before if token is None else before + quote(token, safe="") + after
+    path = reverse(viewname) if token is None else reverse(viewname, args=[token])
     return settings.SITE_URL.rstrip("/") + path + (f"?{urlencode(query)}" if query else "")
-
-
-_PLACEHOLDER = "0placeholder0token0"  # a token as the URL converter takes them
-
-
-@cache
-def _path_around_token(viewname: str, *, with_token: bool) -> tuple[str, str]:
-    """A named URL's path before and after its token, reversed once per process: an e-mail has up
-    to four links, and reverse() cost 25 us each, more than the rest of the e-mail's context."""
-    if not with_token:
-        return reverse(viewname), ""
-    before, mark, after = reverse(viewname, args=[_PLACEHOLDER]).partition(_PLACEHOLDER)
-    if not mark:
-        raise ValueError(f"the path of {viewname} does not hold its token")
-    return before, after
 
 
 def _clinic() -> dict[str, str]:
     return {"name": settings.CLINIC_NAME, "phone": settings.CLINIC_PHONE, "address": settings.CLINIC_ADDRESS}
 
 
-class _ShortHeaders(Compat32):
-    """Django's header folding (the compat32 policy), without its cost where nothing needs folding.
-
-    Compat32 runs every header through email.header.Header to fold it at 78 characters: a third
-    of the time an e-mail took to write out. A header of plain ASCII on one line that fits is
-    written as it stands, which is what Header gives for it too; any other goes the usual way."""
-
-    def fold_binary(self, name: str, value) -> bytes:
-        if (
-            isinstance(value, str)
-            and value.isascii()
-            and "\n" not in value
-            and "\r" not in value
-            and len(name) + 2 + len(value) <= self.max_line_length
-        ):
-            return f"{name}: {value}{self.linesep}".encode("ascii")
-        return super().fold_binary(name, value)
-
-
-_SHORT_HEADERS = _ShortHeaders()
-
-
-class PatientEmail(EmailMultiAlternatives):
-    """An e-mail to a patient: text, HTML and perhaps a calendar file, written out more cheaply."""
-
-    def message(self):
-        message = super().message()
-        for part in message.walk():
-            part.policy = _SHORT_HEADERS
-            if part.is_multipart():
-                # Python's generator makes a random boundary and then compiles a new regular
-                # expression to check that the text does not hold it: one per e-mail, since each
-                # boundary differs. 128 random bits cannot turn up in the text by chance, and the
-                # text is written before the boundary is drawn, so nobody can aim at it.
-                part.set_boundary(f"=_{secrets.token_hex(16)}")
-        return message
-
-
 def _email(*, subject: str, template: str, context: dict, to: Patient) -> EmailMultiAlternatives:
-    """Text and HTML from templates/jinja2/booking/email/<template>.*, which extend base.txt and
-    base.html (greeting, crisis line, clinic name); Jinja2 templates (telemed/jinja2.py)."""
+    """Text and HTML from templates/booking/email/<template>.txt and .html, which extend base.txt
+    and base.html (greeting, crisis line, clinic name)."""
     # Subjects are seen on lock screens and by others: no treatment, no diagnosis, no clinic name.
     context = {**context, "subject": subject, "recipient_name": to.full_name, "clinic": _clinic()}
+    time_zone = None  # an e-mail without a visit shows no times: the clinic's zone
     if "appointment" in context:  # times are read in the patient's zone, named as people say it
-        context["zone_label"] = zone_label(context["appointment"].time_zone)
-    message = PatientEmail(
-        subject=subject,
-        body=render_to_string(f"booking/email/{template}.txt", context, using="email"),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to.email],
-    )
-    message.attach_alternative(render_to_string(f"booking/email/{template}.html", context, using="email"), "text/html")
+        time_zone = context["appointment"].time_zone
+        context["zone_label"] = zone_label(time_zone)
+    with timezone.override(time_zone):  # the date and time filters write the patient's clock
+        text = render_to_string(f"booking/email/{template}.txt", context)
+        html = render_to_string(f"booking/email/{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to.email])
+    message.attach_alternative(html, "text/html")
     return message
 
 

@@ -107,14 +107,6 @@ TEMPLATES = [
             ],
         },
     },
-    {
-        # Patient e-mails only (templates/jinja2/booking/email/, rendered with using="email"): telemed/jinja2.py.
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "NAME": "email",
-        "DIRS": [BASE_DIR / "templates" / "jinja2"],
-        "APP_DIRS": False,
-        "OPTIONS": {"environment": "telemed.jinja2.environment"},
-    },
 ]
 
 # --- Database ------------------------------------------------------------------------

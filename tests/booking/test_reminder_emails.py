@@ -3,10 +3,14 @@ subjects that tell nobody glancing at a lock screen what the visit is for."""
 
 import email
 import email.policy
+import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 from django.conf import settings
+from django.utils import timezone, translation
+from icalendar import Calendar
 
 from booking.emails import approval_email, confirmation_email, reminder_email
 from booking.models import Appointment, AppointmentType, Patient, Reminder, ReminderKind
@@ -242,11 +246,107 @@ def test_the_email_as_written_out_reads_back_whole_for_a_name_beyond_ascii():
     assert str(parsed["Subject"]).strip() == message.subject.strip()
     [plain, rich] = (part.get_content().replace("\r\n", "\n") for part in parsed.iter_parts())
     assert plain == text and "Hello Zoë Müller-O'Brien," in plain
-    assert rich == html and "Hello Zoë Müller-O&#39;Brien," in rich
+    assert rich == html and "Hello Zoë Müller-O&#x27;Brien," in rich
 
 
 @pytest.mark.django_db
-def test_each_email_has_its_own_mime_boundary():
-    appointment = book("consultation", IV_START)
-    boundaries = {email_for(appointment, kind)[0].message().get_boundary() for kind in ("confirmation", "day_before")}
-    assert len(boundaries) == 2 and None not in boundaries
+def test_the_confirmation_as_the_mail_server_receives_it():
+    """Text and HTML as alternatives of one another, the calendar file beside them, every part
+    readable back from the bytes sent."""
+    appointment = book("iv-infusion", IV_START)
+    message = confirmation_email(appointment)
+
+    parsed = email.message_from_bytes(message.message().as_bytes(linesep="\r\n"), policy=email.policy.default)
+
+    assert parsed["Subject"] == "Your appointment is confirmed"
+    assert parsed["To"] == "alex@example.org" and parsed["From"] == settings.DEFAULT_FROM_EMAIL
+    assert parsed.get_content_type() == "multipart/mixed"
+    [alternatives, calendar] = parsed.iter_parts()
+    assert alternatives.get_content_type() == "multipart/alternative"
+    [plain, rich] = alternatives.iter_parts()
+    assert (plain.get_content_type(), rich.get_content_type()) == ("text/plain", "text/html")
+    assert plain.get_content().replace("\r\n", "\n") == message.body
+    assert rich.get_content().replace("\r\n", "\n") == message.alternatives[0][0]
+    assert calendar.get_content_type() == "text/calendar" and calendar.get_param("method") == "PUBLISH"
+    assert calendar.get_filename() == "appointment.ics"
+    [event] = Calendar.from_ical(calendar.get_content()).walk("VEVENT")
+    assert event.decoded("DTSTART") == IV_START
+
+
+@pytest.mark.django_db
+def test_every_link_is_absolute_and_opens_the_patients_own_page(client, settings):
+    """The links of the text and of the HTML are the same, start at SITE_URL, and lead somewhere."""
+    settings.SITE_URL = "https://clinic.example.org"
+    appointment = book("iv-infusion", IV_START)
+    links = set()
+    for kind in ReminderKind.values:
+        _message, text, html = email_for(appointment, kind)
+        in_text = set(re.findall(r"https?://\S+", text))
+        assert in_text == {unescape(href) for href in re.findall(r'href="([^"]+)"', html)}
+        links |= in_text
+    token = appointment.token
+    assert {
+        f"https://clinic.example.org/appointments/{token}/",
+        f"https://clinic.example.org/appointments/{token}/ride/",
+        f"https://clinic.example.org/book/?patient={appointment.patient.booking_token}",
+    } <= links
+    for url in links:
+        assert url.startswith("https://clinic.example.org/")
+        response = client.get(url.removeprefix("https://clinic.example.org"), follow=True)
+        assert response.status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_what_a_patient_typed_is_escaped_in_html_and_left_as_typed_in_text():
+    patient = Patient.objects.create(full_name="Ann <b>O'Hara & Co</b>", email="ann@example.org", phone="5550100123")
+    message = approval_email(patient)
+    [(html, _mime)] = message.alternatives
+
+    assert "Hello Ann &lt;b&gt;O&#x27;Hara &amp; Co&lt;/b&gt;," in html and "<b>O" not in html
+    assert "Hello Ann <b>O'Hara & Co</b>," in message.body
+    # The template's own sentence is written as it stands: escaped once in HTML, not at all in text.
+    assert "(Suicide &amp; Crisis Lifeline)" in html and "&amp;amp;" not in html
+    assert "(Suicide & Crisis Lifeline)" in message.body and "&amp;" not in message.body
+
+
+@pytest.mark.django_db
+def test_every_email_uses_only_what_it_is_given(settings, time_machine):
+    """A misspelt variable would leave a blank in a patient's e-mail: here it shows."""
+    settings.TEMPLATES = [
+        {**engine, "OPTIONS": {**engine["OPTIONS"], "string_if_invalid": "MISSING(%s)"}}
+        for engine in settings.TEMPLATES
+    ]
+    settings.VIDEO_ROOM_BASE_URL = "https://video.example.org/room/"
+    time_machine.move_to(IV_START - timedelta(days=3), tick=False)
+    messages = [
+        approval_email(Patient.objects.create(full_name="Sam Lee", email="sam@example.org", phone="5550100124"))
+    ]
+    for slug in ("consultation", "iv-infusion"):
+        appointment = book(slug, IV_START, email=f"{slug}@example.org")
+        messages += [email_for(appointment, kind)[0] for kind in ReminderKind.values]
+        Appointment.objects.filter(pk=appointment.pk).update(sequence=1)
+        appointment.refresh_from_db()
+        messages.append(confirmation_email(appointment))  # "has moved"
+    for message in messages:
+        for body in (message.body, message.alternatives[0][0]):
+            assert "MISSING" not in body
+
+
+@pytest.mark.django_db
+def test_times_are_the_patients_whatever_zone_the_worker_runs_in():
+    appointment = book("iv-infusion", IV_START)
+    with timezone.override("Asia/Kolkata"):  # 4:00 AM on Wednesday there
+        message, text, html = email_for(appointment, ReminderKind.PREPARATION)
+    assert message.subject == "Getting ready for your appointment on Tuesday, March 10"
+    for body in (text, html):
+        assert "Tuesday, March 10, 2026" in body and "2:30 PM" in body and "(Eastern Time — New York)" in body
+        assert "Wednesday" not in body and "4:00 AM" not in body
+
+
+@pytest.mark.django_db
+def test_dates_are_written_in_the_language_of_the_moment():
+    appointment = book("iv-infusion", IV_START)
+    with translation.override("es"):
+        _message, text, html = email_for(appointment, ReminderKind.DAY_BEFORE)
+    for body in (text, html):
+        assert "martes, marzo 10, 2026" in body
