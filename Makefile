@@ -36,10 +36,11 @@ run: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py seed_demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start --procfile Procfile.dev --port $(PORT)
 
-## make test: lint, migrations check and the whole suite on PostgreSQL + Redis, browser tests included.
+## make test: lint, types, migrations check and the whole suite on PostgreSQL + Redis, browser tests included.
 test: $(VENV)/.dev-installed services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 

@@ -177,7 +177,7 @@ class ReminderInline(admin.TabularInline):
     model = Reminder
     extra = 0
     can_delete = False
-    fields = ["kind", "due", "status", "attempts", "sent", "last_error"]
+    fields = ("kind", "due", "status", "attempts", "sent", "last_error")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

@@ -81,8 +81,12 @@ APPOINTMENT_TYPES = [
 
 # Reminders per type (SPEC, Reminders): offsets in minutes before the start, in the patient's
 # clock time; negative is after it. Follow-ups go out the morning after a treatment.
-_VISIT = [("confirmation", 0, None), ("day_before", 24 * 60, None)]
-_TREATMENT = [*_VISIT, ("preparation", 48 * 60, None), ("follow_up", -24 * 60, datetime.time(10, 0))]
+_VISIT: list[tuple[str, int, datetime.time | None]] = [("confirmation", 0, None), ("day_before", 24 * 60, None)]
+_TREATMENT: list[tuple[str, int, datetime.time | None]] = [
+    *_VISIT,
+    ("preparation", 48 * 60, None),
+    ("follow_up", -24 * 60, datetime.time(10, 0)),
+]
 REMINDER_RULES = {
     "consultation": _VISIT,
     "follow-up": _VISIT,

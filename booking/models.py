@@ -1,5 +1,6 @@
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -22,7 +23,11 @@ class Clinician(models.Model):
     credentials = models.CharField(_("credentials"), max_length=120, blank=True, help_text=_("e.g. MD, psychiatrist"))
     email = models.EmailField(_("e-mail"), blank=True)
     active = models.BooleanField(_("takes bookings"), default=True)
-    appointment_types = models.ManyToManyField("AppointmentType", related_name="clinicians", blank=True)
+    # Annotated (a string: the field class is not subscriptable at run time) because django-stubs
+    # cannot infer an M2M to a model named by a string.
+    appointment_types: "models.ManyToManyField[AppointmentType, Any]" = models.ManyToManyField(
+        "AppointmentType", related_name="clinicians", blank=True
+    )
 
     class Meta:
         ordering = ["name"]

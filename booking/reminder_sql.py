@@ -9,6 +9,7 @@ the read gives the same objects as the ORM's.
 
 from contextlib import suppress
 from datetime import datetime
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, Error, connection
 
@@ -107,7 +108,13 @@ def claim_and_read_locked(
     CPU on the client and the server together, more than most of the statements themselves
     (bench/README.md). None if the row was not claimed (not due, or another worker has it): the
     transaction is open all the same."""
-    params = {"id": reminder_id, "claim": claim, "lease": lease_until, "now": now, "max_attempts": max_attempts}
+    params: dict[str, Any] = {
+        "id": reminder_id,
+        "claim": claim,
+        "lease": lease_until,
+        "now": now,
+        "max_attempts": max_attempts,
+    }
     with connection.cursor() as cursor:
         for statement in (CLAIM, READ, FINISH):  # outside the send's transaction, once per connection
             statement.prepare(cursor)
@@ -163,7 +170,8 @@ def _reminder_from_row(row) -> Reminder | None:
     longer being sent."""
     if row is None or row[_STATUS] != SENDING:
         return None
-    objects, offset = [], 0
+    objects: list[Any] = []  # one model instance per joined table, in _JOINED order
+    offset = 0
     for _alias, model, _on in _JOINED:
         names = _FIELDS[model]
         objects.append(model.from_db(DEFAULT_DB_ALIAS, names, row[offset : offset + len(names)]))
@@ -187,7 +195,7 @@ def finish(
 ) -> None:
     """Record the outcome, only while this send's claim stands; with `commit`, and in the same round
     trip, end the transaction claim_and_read_locked() opened."""
-    params = {
+    params: dict[str, Any] = {
         "id": reminder_id,
         "claim": claim,
         "status": status,

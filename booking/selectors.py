@@ -2,8 +2,10 @@
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -131,7 +133,7 @@ def open_starts(
     rules = rules or schedule.rules
     clinic_tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
     since, until, at = slots.micros(window_start), slots.micros(window_end), slots.micros(now)
-    found = []
+    found: list[tuple[int, str, int]] = []
     for clinician, hours in schedule.clinicians.items():
         if clinician_id is not None and clinician != clinician_id:
             continue
@@ -247,7 +249,7 @@ def _schedule_and_busy(
     return known, {int(clinician): spans for clinician, spans in json.loads(busy or "{}").items()}
 
 
-def _schedule(fingerprint: str, slug: str, kind: dict, hours) -> TypeSchedule:
+def _schedule(fingerprint: str, slug: str, kind: Mapping[str, Any], hours) -> TypeSchedule:
     """A TypeSchedule from the type's row and rows of (clinician id, name, weekday, start, end) of working hours."""
     blocks, names = defaultdict(list), {}
     for clinician, name, weekday, start, end in hours:

@@ -5,8 +5,9 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from smtplib import SMTPRecipientsRefused, SMTPResponseException
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -23,6 +24,9 @@ from screening.models import Outcome, Screening
 from staff.audit import record_change
 from telemed.owed import lost_since
 from telemed.queueing import enqueue
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +50,12 @@ class PatientDetails:
     full_name: str
     email: str
     phone: str
-    date_of_birth: object = None
+    date_of_birth: date | None = None
 
 
-def booking_refusal(*, appointment_type: AppointmentType, screening: Screening | None, patient: Patient | None) -> str:
+def booking_refusal(
+    *, appointment_type: AppointmentType, screening: Screening | None, patient: Patient | None
+) -> "StrOrPromise":
     """Why this person may not book this type online (empty when they may)."""
     if not appointment_type.active:
         return _("This kind of appointment cannot be booked online. Please call us.")
@@ -329,7 +335,8 @@ def patients_approve_for_treatment(*, patients, user, now: datetime | None = Non
         for patient in newly:  # one save each: the audit trail records every approval, and by whom
             patient.approved_for_treatment_at, patient.approved_by = now, user
             patient.save(update_fields=["approved_for_treatment_at", "approved_by"])
-            transaction.on_commit(lambda patient_id=patient.pk: _send_approval(patient_id))
+            # The default binds this patient (python/mypy#15459: mypy cannot infer such a lambda).
+            transaction.on_commit(lambda patient_id=patient.pk: _send_approval(patient_id))  # type: ignore[misc]
     return len(newly)
 
 
@@ -456,10 +463,10 @@ def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
         for rule in appointment.appointment_type.reminder_rules.all():
             if not reminders.wanted_for(kind=rule.kind, status=appointment.status):
                 continue
-            rule = reminders.Rule(rule.kind, rule.offset_minutes, rule.at_local_time)
-            due = reminders.due_at(rule=rule, start=appointment.start, time_zone=appointment.time_zone, now=now)
+            timing = reminders.Rule(rule.kind, rule.offset_minutes, rule.at_local_time)
+            due = reminders.due_at(rule=timing, start=appointment.start, time_zone=appointment.time_zone, now=now)
             if due is not None:
-                wanted[rule.kind] = due
+                wanted[timing.kind] = due
     # A cancellation notice already sent for a visit that is on again: tell the patient, again.
     cancelled_notice = rows.get(reminders.CANCELLATION)
     reinstated = bool(
@@ -468,7 +475,7 @@ def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
         and cancelled_notice.status == Reminder.Status.SENT
         and appointment.status == Appointment.Status.CONFIRMED
     )
-    if reinstated:
+    if reinstated and cancelled_notice is not None:
         cancelled_notice.status, cancelled_notice.last_error = Reminder.Status.CANCELLED, _("The visit is on again.")
         cancelled_notice.save(update_fields=["status", "last_error", "updated_at"])
     send_now: dict[str, int] = {}
@@ -520,7 +527,8 @@ def reminders_dispatch(*, now: datetime | None = None, batch_size: int = 500) ->
     )
     # The confirmation is the first e-mail of a visit: no other of its reminders is queued while
     # it is owed. One that failed or is no longer needed holds nothing back.
-    due &= Q(kind=reminders.CONFIRMATION) | ~Exists(_owed_confirmation(OuterRef("appointment")))
+    # django-stubs types Q | Exists as Combinable; Q._combine takes any conditional expression and returns a Q.
+    due &= Q(kind=reminders.CONFIRMATION) | ~Exists(_owed_confirmation(OuterRef("appointment")))  # type: ignore[assignment]
     # A row whose worker died during each of its attempts is not tried again: staff see it.
     with transaction.atomic():
         abandoned = list(
@@ -549,7 +557,8 @@ def reminders_dispatch(*, now: datetime | None = None, batch_size: int = 500) ->
                 lease_until=now + settings.REMINDER_QUEUE_LEASE,
                 updated_at=now,
             )
-            transaction.on_commit(lambda ids=ids: _enqueue(ids), robust=True)
+            # The default binds this batch (python/mypy#15459: mypy cannot infer such a lambda).
+            transaction.on_commit(lambda ids=ids: _enqueue(ids), robust=True)  # type: ignore[misc]
         total += len(ids)
 
 
@@ -566,7 +575,12 @@ def _enqueue(ids: list[int]) -> None:
 def reminder_send(*, reminder_id: int) -> str:
     """Send one reminder if it is due and nobody else holds it. Returns what happened (for tests/logs)."""
     now, claim = timezone.now(), secrets.token_hex(16)
-    taking = {"reminder_id": reminder_id, "claim": claim, "lease_until": now + _claim_lease(), "now": now}
+    taking: dict[str, Any] = {
+        "reminder_id": reminder_id,
+        "claim": claim,
+        "lease_until": now + _claim_lease(),
+        "now": now,
+    }
     # The row stays locked while it is checked and sent. A move or a cancel of its visit locks the
     # visit's reminders in its own transaction: it waits for this send (at most EMAIL_TIMEOUT) and
     # then reopens the row for the new time, or it went first and reset the claim, and this finds

@@ -1,6 +1,7 @@
 import secrets
 from collections import OrderedDict
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -22,6 +23,9 @@ from screening.models import Screening
 from telemed.limits import over_limit
 from telemed.timezones import parse_time_zone, zone_choices, zone_label
 from telemed.views import rate_limited
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 SESSION_SCREENING, SESSION_PATIENT = "booking_screening", "booking_patient"
 SESSION_CHOICE, SESSION_DETAILS, SESSION_TZ = "booking_choice", "booking_details", "booking_tz"
@@ -47,7 +51,7 @@ def patient_zone(request) -> ZoneInfo:
     return parse_time_zone(request.session.get(SESSION_TZ, "")) or ZoneInfo(settings.CLINIC_TIME_ZONE)
 
 
-def bookable_type(request, slug: str) -> tuple[AppointmentType, str, Screening | None, Patient | None]:
+def bookable_type(request, slug: str) -> tuple[AppointmentType, "StrOrPromise", Screening | None, Patient | None]:
     appointment_type = get_object_or_404(AppointmentType, slug=slug, active=True)
     screening, patient = visitor(request)
     return (
@@ -58,11 +62,11 @@ def bookable_type(request, slug: str) -> tuple[AppointmentType, str, Screening |
     )
 
 
-def own_consultation(request, refusal: str, screening: Screening | None) -> Appointment | None:
+def own_consultation(request, refusal: "StrOrPromise", screening: Screening | None) -> Appointment | None:
     """When this screening's one open consultation was booked from this browser: that booking
     (Back to the picker after booking, a second tab), rather than a refusal."""
     mine = request.session.get(SESSION_BOOKED, [])
-    if refusal is not services.ONE_CONSULTATION or not mine:
+    if refusal != services.ONE_CONSULTATION or not mine:
         return None
     return Appointment.objects.active().filter(pk__in=mine, screening=screening).only("pk", "token").first()
 

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -6,6 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from education.markdown import render_markdown
 from education.models import FAQ, Article, Condition
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldOpts
+    from django_stubs_ext import StrOrPromise
+
+    Fieldset = tuple[StrOrPromise, _FieldOpts]
+
 
 class ReviewedContentAdmin(admin.ModelAdmin):
     """Shared by the three kinds of content: publish state, review line and a rendered preview."""
@@ -13,9 +21,9 @@ class ReviewedContentAdmin(admin.ModelAdmin):
     list_filter = ["published", "reviewed_on"]
     list_editable = ["order", "published"]
     readonly_fields = ["preview", "updated_at"]
-    review_fieldset = (_("Medical review"), {"fields": ["reviewed_on", "reviewed_by", "references"]})
-    publish_fieldset = (_("Publishing"), {"fields": ["published", "order", "updated_at"]})
-    preview_fieldset = (
+    review_fieldset: "Fieldset" = (_("Medical review"), {"fields": ["reviewed_on", "reviewed_by", "references"]})
+    publish_fieldset: "Fieldset" = (_("Publishing"), {"fields": ["published", "order", "updated_at"]})
+    preview_fieldset: "Fieldset" = (
         _("Preview (as saved; use “Save and continue editing” to refresh)"),
         {"fields": ["preview"]},
     )

@@ -11,6 +11,7 @@ pages from before the change came back for a day).
 import hashlib
 import time
 from functools import wraps
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Value
@@ -21,7 +22,7 @@ VERSION_RECHECK_SECONDS = 1.0
 LOCAL_PAGE_LIMIT = 1000
 
 clock = time.monotonic
-_local = {"version": None, "checked_at": float("-inf"), "pages": {}}
+_local: dict[str, Any] = {"version": None, "checked_at": float("-inf"), "pages": {}}
 
 
 def content_version() -> str:

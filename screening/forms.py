@@ -144,7 +144,7 @@ class QuestionnaireForm(StepForm):
 
 def questionnaire_form(instrument: Instrument, *, with_difficulty: bool = False) -> type[QuestionnaireForm]:
     choices = list(enumerate(instrument.options))
-    attrs = {"instrument": instrument}
+    attrs: dict[str, object] = {"instrument": instrument}
     for number, item in enumerate(instrument.items, start=1):
         attrs[f"item_{number}"] = forms.TypedChoiceField(
             label=f"{number}. {item}",

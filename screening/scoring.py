@@ -10,11 +10,14 @@ PCL5_POSITIVE_AT = 33
 PHQ9_SELF_HARM_ITEM = 9  # "Thoughts that you would be better off dead or of hurting yourself in some way"
 
 
+Answers = list[int] | tuple[int, ...]
+
+
 class InvalidAnswers(ValueError):
     pass
 
 
-def total(instrument: Instrument, answers: list[int] | tuple[int, ...]) -> int:
+def total(instrument: Instrument, answers: Answers) -> int:
     if len(answers) != len(instrument.items):
         raise InvalidAnswers(f"{instrument.name} needs {len(instrument.items)} answers, got {len(answers)}")
     for answer in answers:
@@ -27,7 +30,7 @@ def band(bands: tuple[tuple[int, str], ...], score: int) -> str:
     return next(label for floor, label in bands if score >= floor)
 
 
-def phq9_total(answers) -> int:
+def phq9_total(answers: Answers) -> int:
     return total(PHQ9, answers)
 
 
@@ -35,13 +38,13 @@ def phq9_band(score: int) -> str:
     return band(PHQ9_BANDS, score)
 
 
-def phq9_self_harm(answers) -> int:
+def phq9_self_harm(answers: Answers) -> int:
     """The answer to item 9, validated with the rest."""
     total(PHQ9, answers)
     return answers[PHQ9_SELF_HARM_ITEM - 1]
 
 
-def gad7_total(answers) -> int:
+def gad7_total(answers: Answers) -> int:
     return total(GAD7, answers)
 
 
@@ -49,7 +52,7 @@ def gad7_band(score: int) -> str:
     return band(GAD7_BANDS, score)
 
 
-def pcl5_total(answers) -> int:
+def pcl5_total(answers: Answers) -> int:
     return total(PCL5, answers)
 
 

@@ -4,6 +4,7 @@ import dataclasses
 import datetime
 import json
 import logging
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -124,7 +125,7 @@ def screening_submit(*, screening: Screening) -> Screening:
         screening.pcl5_positive = scoring.pcl5_positive(screening.pcl5_total)
 
     result = triage.triage(
-        age=answered_date_of_birth(screening.date_of_birth),
+        age=answered_date_of_birth(cast(datetime.date, screening.date_of_birth)),  # the about step requires it
         phq9_item9=scoring.phq9_self_harm(phq9),
         conditions=frozenset(steps["health"]["conditions"]),
         medications=frozenset(steps["medications"]["medications"]),

@@ -2,11 +2,15 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
 from screening import forms
 from screening.instruments import GAD7, PCL5, PHQ9
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def always(step_answers: dict) -> bool:
@@ -20,7 +24,7 @@ def ptsd_is_a_concern(step_answers: dict) -> bool:
 @dataclass(frozen=True)
 class Step:
     slug: str
-    title: str
+    title: "StrOrPromise"
     form_class: type[forms.StepForm]
     applies: Callable[[dict], bool] = always
     intro: str = ""

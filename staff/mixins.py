@@ -15,7 +15,7 @@ class ClinicalRecordAdmin(admin.ModelAdmin):
         field from the address (?answers__icontains=…, ?token__startswith=…), and the count of
         rows would tell staff what the page hides from them."""
         specs = self.get_list_filter(request) if request else self.list_filter
-        allowed = {_filter_field(spec) for spec in specs}
+        allowed: set[str | None] = {_filter_field(spec) for spec in specs}
         allowed.add(self.date_hierarchy)
         return lookup.split("__", 1)[0] in allowed and super().lookup_allowed(lookup, value, request)
 

@@ -2,8 +2,10 @@
 roles, security, audit"). Shipped by staff/migrations/0001_roles.py; a later feature with its
 own permissions adds them here and applies the roles again in a migration of its own."""
 
+from collections.abc import Collection
 
-def perms(app_label, model, *actions):
+
+def perms(app_label: str, model: str, *actions: str) -> list[tuple[str, str]]:
     return [(app_label, f"{action}_{model}") for action in actions]
 
 
@@ -61,7 +63,7 @@ MANAGER = sorted(
     }
 )
 
-ROLES = {"Front desk": FRONT_DESK, "Clinician": CLINICIAN, "Manager": MANAGER}
+ROLES: dict[str, Collection[tuple[str, str]]] = {"Front desk": FRONT_DESK, "Clinician": CLINICIAN, "Manager": MANAGER}
 
 
 def roles_apply(Group, Permission) -> None:  # noqa: N803 - the historical models, in a migration

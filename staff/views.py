@@ -135,7 +135,7 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
         if checked and device.verify_token(form.cleaned_data["code"]):
             codes = services.totp_device_confirm(device=device)
             otp_login(request, device)
-            context = {"title": _("Your backup codes"), "codes": codes, "next": _next(request)}
+            context: dict[str, object] = {"title": _("Your backup codes"), "codes": codes, "next": _next(request)}
             return _page(request, "staff/backup_codes.html", context)
         if refused := _code_refused(request, form, checked=checked):
             return refused

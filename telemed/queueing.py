@@ -31,8 +31,9 @@ def enqueue(task: Task, calls: Iterable[tuple[int, ...]]) -> int:
     try:
         with app.producer_or_acquire() as producer, producer.batch():
             for args in calls:
-                # The args' repr, given, spares Celery its saferepr (bench/README.md).
-                task.apply_async(
+                # The args' repr, given, spares Celery its saferepr (bench/README.md). celery-types
+                # omits these two options, which Celery's apply_async takes in **options.
+                task.apply_async(  # type: ignore[call-arg]
                     args,
                     producer=producer,
                     retry=True,

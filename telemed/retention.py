@@ -43,7 +43,7 @@ BATCH_SIZE = 500
 REMOVED = "(removed)"  # in the audit trail, in place of a removed value
 
 PATIENT_CLEARED = {"full_name": "", "email": "", "phone": "", "date_of_birth": None}
-SCREENING_CLEARED = {**PATIENT_CLEARED, "region": "", "answers": {}}
+SCREENING_CLEARED: dict[str, object] = {**PATIENT_CLEARED, "region": "", "answers": {}}
 APPOINTMENT_CLEARED = {"cancel_reason": ""}
 
 # What each pass reports, in this order (the command prints them so).

@@ -7,6 +7,7 @@ refuses to start on an insecure or missing setting. The README documents every v
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
@@ -168,7 +169,7 @@ if CELERY_EMBEDDED:
     # under var/celery/ (kombu's filesystem transport). For one machine only.
     CELERY_QUEUE_DIR = VAR_DIR / "celery" / "queue"
     CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         "data_folder_in": str(CELERY_QUEUE_DIR),
         "data_folder_out": str(CELERY_QUEUE_DIR),
         "control_folder": str(VAR_DIR / "celery" / "control"),
@@ -369,7 +370,7 @@ BOOKING_DETAILS_MINUTES = env.int("BOOKING_DETAILS_MINUTES", default=30)
 
 # No page uses a camera, microphone, location or payment (video visits open in the video
 # service's own page): django-permissions-policy sends the header on every response.
-PERMISSIONS_POLICY = {"camera": [], "microphone": [], "geolocation": [], "payment": []}
+PERMISSIONS_POLICY: dict[str, list[str]] = {"camera": [], "microphone": [], "geolocation": [], "payment": []}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
