@@ -20,6 +20,7 @@ from booking.forms import CancelForm, PatientDetailsForm
 from booking.models import Appointment, AppointmentType, Clinician, Patient
 from booking.selectors import OpenSlot
 from screening.models import Screening
+from telemed.converters import is_token
 from telemed.limits import over_limit
 from telemed.timezones import parse_time_zone, zone_choices, zone_label
 from telemed.views import rate_limited
@@ -33,11 +34,12 @@ SESSION_CHOICE, SESSION_DETAILS, SESSION_TZ = "booking_choice", "booking_details
 
 def visitor(request) -> tuple[Screening | None, Patient | None]:
     screening = patient = None
-    if token := request.session.get(SESSION_SCREENING):
+    # The session keeps whatever a link's query held: only a token's shape is looked up.
+    if is_token(token := request.session.get(SESSION_SCREENING)):
         screening = Screening.objects.submitted().filter(token=token).first()
         if screening and screening.result_expires_at <= timezone.now():
             screening = None
-    if token := request.session.get(SESSION_PATIENT):
+    if is_token(token := request.session.get(SESSION_PATIENT)):
         patient = Patient.objects.filter(booking_token=token).first()
     return screening, patient
 
@@ -209,7 +211,7 @@ def pick_time(request, slug: str):
         return render(
             request, "booking/refused.html", {"refusal": refusal, "appointment_type": appointment_type}, status=403
         )
-    error = ""
+    error, status = "", 200
     if request.method == "POST":
         choice = parse_choice(request.POST.get("slot", ""))
         if choice and services.free_clinician(
@@ -217,10 +219,13 @@ def pick_time(request, slug: str):
         ):
             request.session[SESSION_CHOICE] = {"type": slug, "start": choice[0].isoformat(), "clinician": choice[1]}
             return redirect("booking:details", slug=slug)
-        error = _("Sorry, that time is not free. Please choose another.") if choice else _("Please choose a time.")
+        if choice:
+            error = _("Sorry, that time is not free. Please choose another.")
+        else:
+            error, status = _("Please choose a time."), 400  # nothing the picker could have sent
     context = slot_picker_context(request, appointment_type, zone=patient_zone(request))
     context.update(error=error, meta={"title": _("Choose a time"), "noindex": True}, action=request.get_full_path())
-    return render(request, "booking/pick_time.html", context)
+    return render(request, "booking/pick_time.html", context, status=status)
 
 
 def stored_details(request) -> dict | None:
@@ -274,7 +279,7 @@ def details(request, slug: str):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def confirm(request, slug: str):
-    if request.method == "POST" and (done := booked_by_key(request.POST.get("request_key", ""))):
+    if request.method == "POST" and (done := booked_by_key(posted_request_key(request))):
         return booked_page(request, done)  # a double submit: the first one booked it
     appointment_type, refusal, screening, patient = bookable_type(request, slug)
     choice, details_data = stored_choice(request, slug), stored_details(request)
@@ -302,7 +307,7 @@ def confirm(request, slug: str):
                     **details_data, date_of_birth=screened_birth_date(screening, details_data)
                 ),
                 time_zone=str(zone),
-                request_key=request.POST.get("request_key", "")[:64] or secrets.token_urlsafe(16),
+                request_key=posted_request_key(request) or secrets.token_urlsafe(16),
                 screening=screening,
                 proven_patient=patient,
             )
@@ -369,12 +374,19 @@ def booked_page(request, appointment: Appointment):
     return redirect(reverse("booking:manage", args=[appointment.token]) + "?booked=1")
 
 
+def posted_request_key(request) -> str:
+    """The confirm form's key as its page drew it (secrets.token_urlsafe), else "": a key nobody
+    drew finds no booking, and the booking gets a fresh one."""
+    key = request.POST.get("request_key", "")
+    return key if is_token(key) else ""
+
+
 def booked_by_key(request_key: str) -> Appointment | None:
     """The booking a confirm form already made: its key is drawn for that one form, so whoever
     sends it again is the person who sent it first."""
     if not request_key:
         return None
-    return Appointment.objects.filter(request_key=request_key[:64]).only("pk", "token").first()
+    return Appointment.objects.filter(request_key=request_key).only("pk", "token").first()
 
 
 def own_booking_at(request, appointment_type: AppointmentType, start: datetime | None = None) -> Appointment | None:
@@ -450,7 +462,7 @@ def reschedule(request, token: str):
     appointment = appointment_by_token(token)
     if not services.can_change(appointment):
         return redirect("booking:manage", token=token)
-    error = ""
+    error, status = "", 200
     if request.method == "POST":
         choice = parse_choice(request.POST.get("slot", ""))
         if choice:
@@ -463,7 +475,7 @@ def reschedule(request, token: str):
             else:
                 return redirect(reverse("booking:manage", args=[token]) + "?moved=1")
         else:
-            error = _("Please choose a time.")
+            error, status = _("Please choose a time."), 400  # nothing the picker could have sent
     zone = parse_time_zone(request.GET.get("tz", "")) or ZoneInfo(appointment.time_zone)
     context = slot_picker_context(
         request, appointment.appointment_type, zone=zone, ignore_appointment_id=appointment.pk
@@ -474,7 +486,7 @@ def reschedule(request, token: str):
         action=request.get_full_path(),
         meta={"title": _("Move your appointment"), "noindex": True},
     )
-    return render(request, "booking/pick_time.html", context)
+    return render(request, "booking/pick_time.html", context, status=status)
 
 
 @never_cache

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from screening import views
+from telemed import converters  # noqa: F401 - registers <token:…>
 
 app_name = "screening"
 
@@ -9,5 +10,5 @@ urlpatterns = [
     path("step/<slug:slug>/", views.step, name="step"),
     path("support/", views.support, name="support"),
     path("review/", views.review, name="review"),
-    path("result/<str:token>/", views.result, name="result"),
+    path("result/<token:token>/", views.result, name="result"),
 ]

@@ -168,3 +168,16 @@ def test_a_forwarded_for_that_is_not_an_address_is_no_error_and_not_in_the_trail
     with override_settings(TRUSTED_PROXY_HOPS=hops):
         assert client.post("/screening/step/about/", about()).status_code == 302
     assert set(LogEntry.objects.values_list("remote_addr", flat=True)) == {"10.1.1.1"}
+
+
+def test_the_slots_api_answers_429_after_its_limit_from_one_address():
+    ClinicianFactory()
+    query = {"type": "consultation", "start": "2026-12-08", "days": "1", "tz": "America/New_York"}
+    for _ in range(3):
+        assert visitor("203.0.113.8").get("/api/slots", query).status_code == 200
+
+    refused = visitor("203.0.113.8").get("/api/slots", query)
+
+    assert refused.status_code == 429 and "wait a minute" in refused.json()["error"]
+    assert refused["Retry-After"] == "60"
+    assert visitor("198.51.100.8").get("/api/slots", query).status_code == 200
