@@ -63,7 +63,10 @@ def _password_change_recorded(sender, instance, update_fields=None, **kwargs) ->
         return
     before = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
     if before is not None and before != instance.password:
+        from staff.services import PASSWORD_CHANGED, account_change_queue
+
         record_change(instance, {"password": ["—", _("changed")]})
+        account_change_queue(user_id=instance.pk, change=PASSWORD_CHANGED)
 
 
 def record_access(obj, *, shown: str) -> LogEntry:

@@ -6,8 +6,11 @@ from datetime import datetime, timedelta
 
 from auditlog.models import LogEntry
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -70,8 +73,45 @@ def second_factor_reset(*, users) -> int:
         removed = TOTPDevice.objects.filter(user=user).delete()[0] + StaticDevice.objects.filter(user=user).delete()[0]
         if removed:
             record_change(user, {"second factor": ["set", "reset by a manager"]})
+            account_change_queue(user_id=user.pk, change=SECOND_FACTOR_RESET)
             count += 1
     return count
+
+
+PASSWORD_CHANGED, SECOND_FACTOR_RESET = "password", "second factor"
+
+
+def account_change_queue(*, user_id: int, change: str) -> None:
+    """After the change commits, tell the account's owner (staff/tasks.py)."""
+    from staff import tasks
+    from telemed.queueing import enqueue_on_commit
+
+    task = tasks.tell_password_changed if change == PASSWORD_CHANGED else tasks.tell_second_factor_reset
+    enqueue_on_commit(task, user_id)
+
+
+def account_change_notify(*, user_id: int, change: str) -> bool:
+    """E-mail a staff member that their password was changed or their second factor reset, so a
+    change they did not make (someone else's hands on their account) is noticed at once."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).exclude(email="").first()
+    if user is None:
+        return False
+    what = {
+        PASSWORD_CHANGED: _("The password of your staff account was changed."),
+        SECOND_FACTOR_RESET: _(
+            "The two-step sign-in of your staff account was reset: you will set up your authenticator "
+            "app again at your next sign-in."
+        ),
+    }[change]
+    body = "\n\n".join(
+        [
+            what,
+            _("If you did not expect this, tell the clinic manager at once: someone else may be using your account."),
+            settings.CLINIC_NAME,
+        ]
+    )
+    send_mail(_("Your staff account was changed"), body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    return True
 
 
 def audit_entries_purge(*, now: datetime | None = None) -> int:

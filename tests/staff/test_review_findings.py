@@ -6,10 +6,11 @@ import pytest
 from auditlog.models import LogEntry
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.test import Client
 
 from booking.models import Appointment
-from tests.factories import staff_with_role
+from tests.factories import staff_sign_in, staff_with_role
 from tests.staff.test_permissions import FRONT, MAN, ROLES, action, signed_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now", "celery_eager")]
@@ -126,3 +127,34 @@ def test_sign_in_records_are_read_only_even_for_a_superuser(records, admin_clien
     Client().post("/admin/login/", {"username": "someone", "password": "wrong password"})
     listing = admin_client.get(page).content.decode()
     assert 'value="delete_selected"' not in listing
+
+
+def test_a_colleague_is_told_when_a_manager_sets_their_password(records, django_capture_on_commit_callbacks):
+    colleague = staff_with_role(FRONT)
+    manager = signed_in(MAN)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        manager.post(
+            f"/admin/auth/user/{colleague.pk}/password/",
+            {
+                "password1": "a new long passphrase 42",
+                "password2": "a new long passphrase 42",
+                "usable_password": "true",
+            },
+        )
+
+    [message] = mail.outbox
+    assert message.to == [colleague.email] and message.subject == "Your staff account was changed"
+    assert "password" in message.body and "tell the clinic manager" in message.body
+
+
+def test_a_colleague_is_told_when_a_manager_resets_their_second_factor(records, django_capture_on_commit_callbacks):
+    colleague = staff_with_role(FRONT)
+    staff_sign_in(Client(), colleague)  # enrolled: a device to reset
+    manager = signed_in(MAN)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        action(manager, "/admin/auth/user/", "reset_second_factor", [colleague.pk])
+
+    [message] = mail.outbox
+    assert message.to == [colleague.email] and "two-step sign-in" in message.body
