@@ -68,7 +68,16 @@ class ReminderRuleInline(admin.TabularInline):
 
 @admin.register(AppointmentType)
 class AppointmentTypeAdmin(admin.ModelAdmin):
-    list_display = ["name", "mode", "duration_minutes", "recovery_minutes", "needs_approval", "active", "order"]
+    list_display = [
+        "name",
+        "mode",
+        "duration_minutes",
+        "recovery_minutes",
+        "requires_screening",
+        "needs_approval",
+        "active",
+        "order",
+    ]
     list_editable = ["active", "order"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ReminderRuleInline]

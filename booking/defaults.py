@@ -6,6 +6,8 @@ transactional cases empty the tables between tests.
 
 import datetime
 
+from booking.models import ReminderKind
+
 APPOINTMENT_TYPES = [
     {
         "slug": "consultation",
@@ -16,6 +18,7 @@ APPOINTMENT_TYPES = [
         "step_minutes": 15,
         "min_notice_hours": 12,
         "cancellation_cutoff_hours": 24,
+        "requires_screening": True,
         "order": 10,
         "what_to_expect": (
             "A 45-minute video call with a clinician. You talk through your screening answers, your health, "
@@ -81,11 +84,14 @@ APPOINTMENT_TYPES = [
 
 # Reminders per type (SPEC, Reminders): offsets in minutes before the start, in the patient's
 # clock time; negative is after it. Follow-ups go out the morning after a treatment.
-_VISIT: list[tuple[str, int, datetime.time | None]] = [("confirmation", 0, None), ("day_before", 24 * 60, None)]
+_VISIT: list[tuple[str, int, datetime.time | None]] = [
+    (ReminderKind.CONFIRMATION, 0, None),
+    (ReminderKind.DAY_BEFORE, 24 * 60, None),
+]
 _TREATMENT: list[tuple[str, int, datetime.time | None]] = [
     *_VISIT,
-    ("preparation", 48 * 60, None),
-    ("follow_up", -24 * 60, datetime.time(10, 0)),
+    (ReminderKind.PREPARATION, 48 * 60, None),
+    (ReminderKind.FOLLOW_UP, -24 * 60, datetime.time(10, 0)),
 ]
 REMINDER_RULES = {
     "consultation": _VISIT,
@@ -96,9 +102,12 @@ REMINDER_RULES = {
 
 
 def load_appointment_types(appointment_type_model, reminder_rule_model=None) -> None:
+    """The shipped types, with the fields `appointment_type_model` has: an early migration's historical
+    model lacks the later ones (their own migrations set them)."""
+    fields = {field.name for field in appointment_type_model._meta.get_fields()}
     for values in APPOINTMENT_TYPES:
         appointment_type, _created = appointment_type_model.objects.update_or_create(
-            slug=values["slug"], defaults=values
+            slug=values["slug"], defaults={name: value for name, value in values.items() if name in fields}
         )
         if reminder_rule_model is not None:
             load_reminder_rules(appointment_type, reminder_rule_model)

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from booking import reminders
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)  # 256 bits
@@ -59,6 +61,13 @@ class AppointmentType(models.Model):
     )
     ride_home_required = models.BooleanField(_("ride home required"), default=False)
     needs_approval = models.BooleanField(_("needs clinician approval"), default=False)
+    requires_screening = models.BooleanField(
+        _("needs a finished screening"),
+        default=False,
+        help_text=_(
+            "Booked only from a submitted screening that does not rule the patient out, one open visit per screening."
+        ),
+    )
     active = models.BooleanField(_("bookable online"), default=True)
     order = models.PositiveSmallIntegerField(default=0)
 
@@ -228,11 +237,13 @@ class Appointment(models.Model):
 
 
 class ReminderKind(models.TextChoices):
-    CONFIRMATION = "confirmation", _("Confirmation")
-    PREPARATION = "preparation", _("Preparation (fasting, medicines, ride home)")
-    DAY_BEFORE = "day_before", _("Day before")
-    FOLLOW_UP = "follow_up", _("Follow-up check-in")
-    CANCELLATION = "cancellation", _("Cancellation notice")
+    """The kinds booking/reminders.py times, labelled for staff."""
+
+    CONFIRMATION = reminders.CONFIRMATION, _("Confirmation")
+    PREPARATION = reminders.PREPARATION, _("Preparation (fasting, medicines, ride home)")
+    DAY_BEFORE = reminders.DAY_BEFORE, _("Day before")
+    FOLLOW_UP = reminders.FOLLOW_UP, _("Follow-up check-in")
+    CANCELLATION = reminders.CANCELLATION, _("Cancellation notice")
 
 
 class ReminderRule(models.Model):

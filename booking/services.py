@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from booking import reminder_sql, reminders, selectors, slots
-from booking.models import Appointment, AppointmentType, Patient, Reminder
+from booking.models import Appointment, AppointmentType, Patient, Reminder, ReminderKind
 from screening.models import Outcome, Screening
 from staff.audit import record_change
 from telemed.owed import lost_since
@@ -63,7 +63,7 @@ def booking_refusal(
         if patient is None or patient.approved_for_treatment_at is None:
             return _("Treatment sessions are booked after a clinician has approved your treatment plan.")
         return ""
-    if appointment_type.slug == "consultation":
+    if appointment_type.requires_screening:
         if screening is None or screening.submitted_at is None:
             return _("Please complete the screening first; it leads you to booking.")
         if screening.clinical_outcome == Outcome.NOT_SUITABLE:
@@ -89,7 +89,7 @@ def open_consultation(screening: Screening, *, now: datetime | None = None) -> b
         Appointment.objects.filter(
             screening=screening,
             status=Appointment.Status.CONFIRMED,
-            appointment_type__slug="consultation",
+            appointment_type__requires_screening=True,
             end__gt=now or timezone.now(),
         )
         .only("pk")
@@ -227,7 +227,7 @@ def appointment_book(
         return existing
     try:
         with transaction.atomic():
-            if screening is not None and appointment_type.slug == "consultation":
+            if screening is not None and appointment_type.requires_screening:
                 # Two confirms from one screening at once: the second waits here, then is refused.
                 Screening.objects.select_for_update().filter(pk=screening.pk).first()
                 if open_consultation(screening, now=now):
@@ -454,11 +454,11 @@ def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
     """Create, recompute or cancel the reminders of one visit. Run inside the transaction that
     changed the visit, so the two never disagree."""
     rows = {row.kind: row for row in Reminder.objects.select_for_update().filter(appointment=appointment)}
-    confirmation = rows.get(reminders.CONFIRMATION)  # before the loop below takes it out of `rows`
-    wanted = {}
-    if reminders.wanted_for(kind=reminders.CANCELLATION, status=appointment.status):
+    confirmation = rows.get(ReminderKind.CONFIRMATION)  # before the loop below takes it out of `rows`
+    wanted: dict[str, datetime] = {}
+    if reminders.wanted_for(kind=ReminderKind.CANCELLATION, status=appointment.status):
         if now < appointment.start:
-            wanted[reminders.CANCELLATION] = now
+            wanted[ReminderKind.CANCELLATION] = now
     else:
         for rule in appointment.appointment_type.reminder_rules.all():
             if not reminders.wanted_for(kind=rule.kind, status=appointment.status):
@@ -468,9 +468,9 @@ def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
             if due is not None:
                 wanted[timing.kind] = due
     # A cancellation notice already sent for a visit that is on again: tell the patient, again.
-    cancelled_notice = rows.get(reminders.CANCELLATION)
+    cancelled_notice = rows.get(ReminderKind.CANCELLATION)
     reinstated = bool(
-        reminders.CANCELLATION not in wanted
+        ReminderKind.CANCELLATION not in wanted
         and cancelled_notice is not None
         and cancelled_notice.status == Reminder.Status.SENT
         and appointment.status == Appointment.Status.CONFIRMED
@@ -486,7 +486,7 @@ def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
         elif (
             row.for_start != appointment.start  # moved: everything again, for the new time
             or row.status == Reminder.Status.CANCELLED  # reinstated after a cancel, or a rule back
-            or (kind == reminders.CONFIRMATION and reinstated)  # "it is back on"
+            or (kind == ReminderKind.CONFIRMATION and reinstated)  # "it is back on"
         ):
             _reopen(row, due=due, for_start=appointment.start)
         elif row.status == Reminder.Status.PENDING and row.due_at != due:  # a rule was edited
@@ -502,8 +502,8 @@ def reminders_sync(*, appointment: Appointment, now: datetime) -> None:
             row.save(update_fields=["status", "claim", "lease_until", "updated_at"])
     # The confirmation is the first e-mail of a visit: while it is owed (new, reopened, or still
     # being tried), the others due at once wait for it and follow it when it is sent (_send_claimed).
-    if reminders.CONFIRMATION in wanted and (confirmation is None or confirmation.status in OPEN_STATUSES):
-        send_now = {kind: pk for kind, pk in send_now.items() if kind == reminders.CONFIRMATION}
+    if ReminderKind.CONFIRMATION in wanted and (confirmation is None or confirmation.status in OPEN_STATUSES):
+        send_now = {kind: pk for kind, pk in send_now.items() if kind == ReminderKind.CONFIRMATION}
     if send_now:
         ids = list(send_now.values())
         transaction.on_commit(lambda: _enqueue(ids), robust=True)
@@ -528,7 +528,7 @@ def reminders_dispatch(*, now: datetime | None = None, batch_size: int = 500) ->
     # The confirmation is the first e-mail of a visit: no other of its reminders is queued while
     # it is owed. One that failed or is no longer needed holds nothing back.
     # django-stubs types Q | Exists as Combinable; Q._combine takes any conditional expression and returns a Q.
-    due &= Q(kind=reminders.CONFIRMATION) | ~Exists(_owed_confirmation(OuterRef("appointment")))  # type: ignore[assignment]
+    due &= Q(kind=ReminderKind.CONFIRMATION) | ~Exists(_owed_confirmation(OuterRef("appointment")))  # type: ignore[assignment]
     # A row whose worker died during each of its attempts is not tried again: staff see it.
     with transaction.atomic():
         abandoned = list(
@@ -619,7 +619,7 @@ def _send_claimed(reminder: Reminder, *, claim: str, now: datetime, commit: bool
         reminder_sql.finish(
             reminder_id=reminder.pk, claim=claim, status=status.value, now=timezone.now(), commit=commit, **fields
         )
-        if reminder.kind == reminders.CONFIRMATION and status != Reminder.Status.PENDING:
+        if reminder.kind == ReminderKind.CONFIRMATION and status != Reminder.Status.PENDING:
             # The confirmation no longer holds the visit's other reminders back: those already
             # due go now rather than at the next dispatch pass, up to a minute later. After the
             # send's commit: at once in a worker, whose transaction Django does not see (and
@@ -633,7 +633,7 @@ def _send_claimed(reminder: Reminder, *, claim: str, now: datetime, commit: bool
     ):
         outcome(Reminder.Status.CANCELLED, error=_("No longer needed when due."))
         return "not needed"
-    if reminder.kind != reminders.CONFIRMATION and _owed_confirmation(appointment.pk).exists():
+    if reminder.kind != ReminderKind.CONFIRMATION and _owed_confirmation(appointment.pk).exists():
         # Queued before its visit's confirmation was (a move reopened both, a staff resend):
         # back to waiting, its due time unchanged, and the attempt its claim counted given back,
         # since nothing was tried. The dispatcher leaves it until the confirmation is done,
@@ -674,7 +674,7 @@ def _audited(fields: dict) -> dict:
 
 def _owed_confirmation(appointment):
     """The visit's confirmation while it is still owed (`appointment`: an id or an OuterRef)."""
-    return Reminder.objects.filter(appointment=appointment, kind=reminders.CONFIRMATION, status__in=OPEN_STATUSES)
+    return Reminder.objects.filter(appointment=appointment, kind=ReminderKind.CONFIRMATION, status__in=OPEN_STATUSES)
 
 
 def _enqueue_held_back(appointment_id: int) -> None:
@@ -682,7 +682,7 @@ def _enqueue_held_back(appointment_id: int) -> None:
     may queue them too: the claim keeps each from going twice."""
     held_back = Reminder.objects.filter(
         appointment_id=appointment_id, status=Reminder.Status.PENDING, due_at__lte=timezone.now()
-    ).exclude(kind=reminders.CONFIRMATION)
+    ).exclude(kind=ReminderKind.CONFIRMATION)
     ids = list(held_back.values_list("pk", flat=True))
     if ids:
         _enqueue(ids)

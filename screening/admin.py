@@ -98,7 +98,7 @@ class ScreeningAdmin(ClinicalRecordAdmin):
     @admin.display(description=_("outcome"), ordering="outcome")
     def outcome_badge(self, obj):
         label = Outcome(obj.outcome).label if obj.outcome else _("Unfinished")
-        css = {"urgent": "danger", "not_suitable": "warning", "review": "info"}.get(obj.outcome, "ok")
+        css = {Outcome.URGENT: "danger", Outcome.NOT_SUITABLE: "warning", Outcome.REVIEW: "info"}.get(obj.outcome, "ok")
         suffix = ""
         if obj.urgent and obj.clinical_outcome and obj.clinical_outcome != Outcome.ELIGIBLE:  # not on a draft
             suffix = f" + {Outcome(obj.clinical_outcome).label}"

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from screening import triage
+
 RESULT_LINK_DAYS = 30
 UNFINISHED_KEPT_DAYS = 7
 
@@ -14,10 +16,12 @@ def new_token() -> str:
 
 
 class Outcome(models.TextChoices):
-    ELIGIBLE = "eligible", _("Eligible")
-    REVIEW = "review", _("Needs clinician review")
-    NOT_SUITABLE = "not_suitable", _("Not suitable")
-    URGENT = "urgent", _("Urgent")
+    """Triage's outcomes (screening/triage.py, where they are decided), labelled for staff."""
+
+    ELIGIBLE = triage.ELIGIBLE, _("Eligible")
+    REVIEW = triage.REVIEW, _("Needs clinician review")
+    NOT_SUITABLE = triage.NOT_SUITABLE, _("Not suitable")
+    URGENT = triage.URGENT, _("Urgent")
 
 
 class ScreeningQuerySet(models.QuerySet):

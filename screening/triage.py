@@ -101,7 +101,7 @@ def triage(*, age: int, phq9_item9: int, conditions: frozenset[str], medications
     clinical = next((outcome for outcome in (NOT_SUITABLE, REVIEW) if outcome in outcomes), ELIGIBLE)
     flags = tuple(sorted(f"discuss:{medicine}" for medicine in medications & DISCUSS_MEDICATIONS))
     if urgent:
-        flags = ("urgent", *flags)
+        flags = (URGENT, *flags)
     return Triage(
         outcome=URGENT if urgent else clinical,
         clinical_outcome=clinical,

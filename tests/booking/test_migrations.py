@@ -1,5 +1,6 @@
 """Data migrations: reminders for visits booked before reminders existed; booking links already e-mailed;
-video rooms for visits booked before; the safety flag of earlier urgent screenings."""
+video rooms for visits booked before; the safety flag of earlier urgent screenings; the consultation's
+screening gate as a flag."""
 
 from datetime import timedelta
 
@@ -107,3 +108,21 @@ def test_urgent_screenings_from_before_are_flagged_when_they_were_submitted():
     screenings = executor.loader.project_state(after).apps.get_model("screening", "Screening").objects
     assert screenings.get(pk=urgent.pk).safety_flagged_at == submitted
     assert screenings.get(pk=calm.pk).safety_flagged_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_shipped_consultation_and_no_other_type_is_flagged_as_needing_a_screening():
+    before, after = (
+        [("booking", "0013_appointment_type_requires_screening")],
+        [("booking", "0014_consultation_requires_screening")],
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    types = executor.loader.project_state(before).apps.get_model("booking", "AppointmentType").objects
+    types.update(requires_screening=False)  # as the new column leaves every type
+    types.create(slug="group-session", name="Group session", mode="video", duration_minutes=60)
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    types = executor.loader.project_state(after).apps.get_model("booking", "AppointmentType").objects
+    assert set(types.filter(requires_screening=True).values_list("slug", flat=True)) == {"consultation"}
+    assert types.filter(requires_screening=False).count() == types.count() - 1
