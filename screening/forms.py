@@ -1,7 +1,5 @@
 import datetime
-import re
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -9,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from screening.instruments import PHQ9_DIFFICULTY_OPTIONS, PHQ9_DIFFICULTY_QUESTION, Instrument
 from screening.triage import ABSOLUTE_CONTRAINDICATIONS, RELATIVE_CONTRAINDICATIONS
+from telemed.forms import ContactDetailsForm, EmbeddedForm
+from telemed.people import BornInTheFuture, BornTooLongAgo, stated_age
 
 US_STATES = (
     ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"), ("CA", "California"),
@@ -40,40 +40,23 @@ MEDICATIONS = (
     ("opioids", _("Opioid pain medicines")),
     ("other", _("Other prescription medicines")),
 )
-PHONE_DIGITS = re.compile(r"^\+?[0-9]{10,15}$")
-OLDEST_AGE = 120
 
 
-class StepForm(forms.Form):
+class StepForm(EmbeddedForm):
     """Every screening step: rendered by crispy-forms inside the step page's own <form>."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper(self)
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True  # the page's form carries the token
 
 
 def answered_date_of_birth(value: datetime.date) -> int:
     """Age in whole years today (the clinic's calendar), refusing impossible dates."""
-    today = timezone.localdate()
-    if value > today:
-        raise ValidationError(_("Your date of birth can't be in the future. Please check the year."))
-    age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
-    if age > OLDEST_AGE:
-        raise ValidationError(_("Please check the year of your date of birth."))
-    return age
+    try:
+        return stated_age(value, timezone.localdate())
+    except BornInTheFuture:
+        raise ValidationError(_("Your date of birth can't be in the future. Please check the year.")) from None
+    except BornTooLongAgo:
+        raise ValidationError(_("Please check the year of your date of birth.")) from None
 
 
-class AboutForm(StepForm):
-    full_name = forms.CharField(label=_("Full name"), max_length=150)
-    email = forms.EmailField(label=_("E-mail"), max_length=254, help_text=_("We send your next steps here."))
-    phone = forms.CharField(
-        label=_("Phone"),
-        max_length=32,
-        help_text=_("A number where a clinician can reach you, with area code."),
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
+class AboutForm(ContactDetailsForm, StepForm):
     date_of_birth = forms.DateField(
         label=_("Date of birth"),
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
@@ -82,23 +65,6 @@ class AboutForm(StepForm):
         error_messages={"invalid": _("Please enter a real date, for example 1985-03-27.")},
     )
     region = forms.ChoiceField(label=_("State where you live"), choices=(("", "—"), *US_STATES))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["full_name"].widget.attrs["autocomplete"] = "name"
-        self.fields["email"].widget.attrs["autocomplete"] = "email"
-
-    def clean_full_name(self):
-        name = " ".join(self.cleaned_data["full_name"].split())
-        if not name:
-            raise ValidationError(_("Please enter your name."))
-        return name
-
-    def clean_phone(self):
-        digits = re.sub(r"[\s().-]", "", self.cleaned_data["phone"])
-        if not PHONE_DIGITS.match(digits):
-            raise ValidationError(_("Please enter a phone number of 10 to 15 digits, for example (555) 010-0199."))
-        return self.cleaned_data["phone"].strip()
 
     def clean_date_of_birth(self):
         value = self.cleaned_data["date_of_birth"]

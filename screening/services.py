@@ -16,11 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from screening import scoring, triage
-from screening.forms import answered_date_of_birth
 from screening.instruments import GAD7, PCL5, PHQ9
 from screening.models import UNFINISHED_KEPT_DAYS, Screening
-from screening.steps import active_steps, first_incomplete
+from screening.step_rules import active_step_slugs, first_incomplete_slug
 from telemed.owed import lost_since
+from telemed.people import age_on
 from telemed.queueing import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -110,9 +110,9 @@ def screening_submit(*, screening: Screening) -> Screening:
     if screening.submitted_at:
         return screening
     steps = screening.step_answers
-    missing = first_incomplete(steps)
+    missing = first_incomplete_slug(steps)
     if missing:
-        raise ScreeningIncomplete(missing.slug)
+        raise ScreeningIncomplete(missing)
 
     phq9 = [steps["phq9"][f"item_{n}"] for n in range(1, len(PHQ9.items) + 1)]
     gad7 = [steps["gad7"][f"item_{n}"] for n in range(1, len(GAD7.items) + 1)]
@@ -120,12 +120,14 @@ def screening_submit(*, screening: Screening) -> Screening:
     screening.phq9_band = scoring.phq9_band(screening.phq9_total)
     screening.gad7_total = scoring.gad7_total(gad7)
     screening.gad7_band = scoring.gad7_band(screening.gad7_total)
-    if any(step.slug == "pcl5" for step in active_steps(steps)):
+    active = active_step_slugs(steps)
+    if "pcl5" in active:
         screening.pcl5_total = scoring.pcl5_total([steps["pcl5"][f"item_{n}"] for n in range(1, len(PCL5.items) + 1)])
         screening.pcl5_positive = scoring.pcl5_positive(screening.pcl5_total)
 
     result = triage.triage(
-        age=answered_date_of_birth(cast(datetime.date, screening.date_of_birth)),  # the about step requires it
+        # The about step required the date and refused impossible ones when it was answered.
+        age=age_on(cast(datetime.date, screening.date_of_birth), timezone.localdate()),
         phq9_item9=scoring.phq9_self_harm(phq9),
         conditions=frozenset(steps["health"]["conditions"]),
         medications=frozenset(steps["medications"]["medications"]),
@@ -136,7 +138,7 @@ def screening_submit(*, screening: Screening) -> Screening:
             result,
             outcome=triage.URGENT,
             urgent=True,
-            flags=("urgent", *result.flags),
+            flags=(triage.URGENT, *result.flags),
             reasons=(triage.SAFETY_ANSWER_CHANGED, *result.reasons),
         )
     screening.outcome = result.outcome
@@ -147,7 +149,7 @@ def screening_submit(*, screening: Screening) -> Screening:
     screening.flags = list(result.flags)
     screening.reasons = [reason.__dict__ for reason in result.reasons]
     # Keep only the answers that count: no typed copies, no answers to a step that no longer applies.
-    screening.answers = {"steps": {step.slug: steps[step.slug] for step in active_steps(steps)}}
+    screening.answers = {"steps": {slug: steps[slug] for slug in active}}
     screening.submitted_at = timezone.now()
     screening.save()
     if screening.urgent:

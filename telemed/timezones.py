@@ -5,12 +5,14 @@ active language; computed once per process and language.
 """
 
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 from babel.core import get_global
 from babel.dates import get_timezone, get_timezone_location, get_timezone_name
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
+
+from telemed.people import parse_time_zone  # lives in the pure module; booking imports it from here too
 
 # The zones most of the clinic's patients live in, offered first.
 COMMON = (
@@ -18,16 +20,6 @@ COMMON = (
     "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico",
 )  # fmt: skip
 AREAS = ("America", "Pacific", "Atlantic", "Europe", "Africa", "Asia", "Indian", "Australia", "Antarctica")
-
-
-def parse_time_zone(name: str) -> ZoneInfo | None:
-    """The zone of an IANA name typed or sent by anyone, or None (never an exception)."""
-    if not name or len(name) > 64 or ".." in name or name.startswith("/") or "\x00" in name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return None
 
 
 @cache
