@@ -14,15 +14,14 @@ from django.views.decorators.http import require_safe
 
 from booking import selectors
 from booking.models import AppointmentType
+from telemed.converters import whole_number
 from telemed.limits import over_limit
-from telemed.timezones import parse_time_zone
+from telemed.people import parse_time_zone
 
 MAX_DAYS = 62
 # No booking lies a century away: this keeps year 1 and 9999 out of the window's arithmetic
 # (as booking.views.CHOICE_REACH does for a picked time).
 START_REACH = timedelta(days=36_500)
-# Ids are PostgreSQL bigints; a longer number would fail in the query rather than match nobody.
-MAX_ID = 2**63 - 1
 TYPE_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
@@ -42,9 +41,9 @@ def api_slots(request):
     type_slug = params.get("type", "")
     zone = parse_time_zone(params.get("tz", ""))
     first_day = _date(params.get("start", ""))
-    days = _whole_number(params.get("days", "1"), MAX_DAYS)
+    days = whole_number(params.get("days", "1"), MAX_DAYS)
     clinician_text = params.get("clinician", "")
-    clinician_id = _whole_number(clinician_text, MAX_ID) if clinician_text else None
+    clinician_id = whole_number(clinician_text) if clinician_text else None
     if not TYPE_SLUG.fullmatch(type_slug):  # no such slug can exist: no query needed
         return error(UNKNOWN_TYPE)
     problem = _problem(zone, first_day, days, clinician_text, clinician_id)
@@ -104,12 +103,3 @@ def _date(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
-
-
-def _whole_number(text: str, largest: int) -> int | None:
-    """A number written in ASCII digits, up to `largest`; else None. (str.isdigit() alone lets
-    "²" and "٣" through: int() refuses the first and reads the second as 3.)"""
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(largest)):
-        return None
-    number = int(text)
-    return number if number <= largest else None

@@ -23,6 +23,7 @@ from booking.models import Appointment, AppointmentType, Patient, Reminder, Remi
 from screening.models import Outcome, Screening
 from staff.audit import record_change
 from telemed.owed import lost_since
+from telemed.people import person_name
 from telemed.queueing import enqueue
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ def same_person(patient: Patient, details: PatientDetails) -> bool:
 
 
 def _name_key(name: str) -> str:
-    return " ".join(name.casefold().split())
+    return person_name(name).casefold()
 
 
 def _phone_key(phone: str) -> str:

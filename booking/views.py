@@ -20,9 +20,10 @@ from booking.forms import CancelForm, PatientDetailsForm
 from booking.models import Appointment, AppointmentType, Clinician, Patient
 from booking.selectors import OpenSlot
 from screening.models import Screening
-from telemed.converters import is_token
+from telemed.converters import is_token, whole_number
 from telemed.limits import over_limit
-from telemed.timezones import parse_time_zone, zone_choices, zone_label
+from telemed.people import parse_time_zone
+from telemed.timezones import zone_choices, zone_label
 from telemed.views import rate_limited
 
 if TYPE_CHECKING:
@@ -173,7 +174,7 @@ def _date_param(text: str, first: date, last: date) -> date | None:
 
 
 def _int_param(text: str, allowed: set[int]) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 and int(text) in allowed else None
+    return number if (number := whole_number(text)) in allowed else None
 
 
 ANY_CLINICIAN = "any"
@@ -196,9 +197,8 @@ def parse_choice(value: str) -> tuple[datetime, int | None] | None:
         return None
     if clinician_text == ANY_CLINICIAN:
         return start, None
-    if not (clinician_text.isascii() and clinician_text.isdigit() and len(clinician_text) < 10):
-        return None
-    return start, int(clinician_text)
+    clinician_id = whole_number(clinician_text)
+    return None if clinician_id is None else (start, clinician_id)
 
 
 @never_cache

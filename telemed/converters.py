@@ -1,4 +1,5 @@
-"""The patients' secret tokens as addresses, sessions and forms carry them, checked before any query."""
+"""What addresses, sessions and forms carry (the patients' secret tokens, ids and counts), checked
+before any query."""
 
 import re
 
@@ -24,6 +25,19 @@ class TokenConverter:
 register_converter(TokenConverter, "token")
 
 TOKEN = re.compile(TokenConverter.regex)
+
+
+# Ids are PostgreSQL bigints; a longer number would fail in the query rather than match nobody.
+MAX_ID = 2**63 - 1
+
+
+def whole_number(text: str, largest: int = MAX_ID) -> int | None:
+    """A number written in ASCII digits, up to `largest`; else None. (str.isdigit() alone lets
+    "²" and "٣" through: int() refuses the first and reads the second as 3.)"""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(largest)):
+        return None
+    number = int(text)
+    return number if number <= largest else None
 
 
 def is_token(value: object) -> bool:

@@ -12,7 +12,7 @@ from babel.dates import get_timezone, get_timezone_location, get_timezone_name
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
-from telemed.people import parse_time_zone  # lives in the pure module; booking imports it from here too
+from telemed.people import parse_time_zone
 
 # The zones most of the clinic's patients live in, offered first.
 COMMON = (

@@ -2,7 +2,8 @@
 
 import pytest
 
-from telemed.timezones import parse_time_zone, zone_choices, zone_label
+from telemed.people import parse_time_zone
+from telemed.timezones import zone_choices, zone_label
 
 
 @pytest.mark.parametrize(
