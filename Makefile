@@ -10,8 +10,10 @@ PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --build-co
 # Tests always use the machine's PostgreSQL and Redis (see tests/settings.py for the defaults).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/telemed
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# The embedded default runs the booking, slot and reminder tests too (the subset: tests/conftest.py).
+TEST_SQLITE_URL ?= sqlite:///$(CURDIR)/var/test.sqlite3
 
-.PHONY: run test lint services clean bench-education bench-slots bench-reminders bench-floor
+.PHONY: run test lint services clean bench-education bench-slots bench-reminders
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,13 +38,15 @@ run: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py seed_demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start --procfile Procfile.dev --port $(PORT)
 
-## make test: lint, types, migrations check and the whole suite on PostgreSQL + Redis, browser tests included.
+## make test: lint, types, migrations check, the whole suite on PostgreSQL + Redis (browser tests
+## included), then the booking, slot and reminder tests on SQLite.
 test: $(VENV)/.dev-installed services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
+	DATABASE_URL=$(TEST_SQLITE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 
 services:
 	@scripts/ensure-test-services
@@ -64,10 +68,6 @@ bench-slots: $(VENV)/.dev-installed services
 ## make bench-reminders: 10,000 due reminders through a real worker, Redis and SMTP (figures in bench/README.md).
 bench-reminders: $(VENV)/.dev-installed services
 	cd bench && ../$(BIN)/python reminders.py
-
-## make bench-floor: the same 10,000 sends by plain processes, no Celery: the floor under bench-reminders.
-bench-floor: $(VENV)/.dev-installed services
-	cd bench && ../$(BIN)/python floor_reminders.py
 
 clean:
 	rm -rf $(VENV) staticfiles var db.sqlite3*

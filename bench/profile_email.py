@@ -29,7 +29,7 @@ def main() -> None:
 
         django.setup()
         from bench.seed_reminders import measured_reminders
-        from booking.emails import reminder_email
+        from reminders.emails import reminder_email
 
         rows = list(
             measured_reminders().select_related(

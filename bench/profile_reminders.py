@@ -52,8 +52,8 @@ def run(options) -> None:
     from django.utils import timezone
 
     from bench.seed_reminders import measured_reminders
-    from booking.models import Reminder
-    from booking.services import reminder_send
+    from reminders.models import Reminder
+    from reminders.services import reminder_send
 
     rows = list(measured_reminders().order_by("pk").values_list("pk", "kind")[: options.count])
     ids = [pk for pk, _kind in rows]

@@ -176,7 +176,7 @@ def wait_ready(app, worker: subprocess.Popen) -> None:
 
 def wait_settled(reminders, timeout: float) -> None:
     """Until no row is waiting, queued or being sent: the worker has written every outcome."""
-    from booking.services import OPEN_STATUSES
+    from reminders.services import OPEN_STATUSES
 
     deadline = time.monotonic() + timeout
     while reminders.filter(status__in=OPEN_STATUSES).exists() and time.monotonic() < deadline:
@@ -230,8 +230,8 @@ def main() -> None:
         from django.utils import timezone
 
         from bench.seed_reminders import MEASURED, make_due, measured_reminders, seed, settle
-        from booking.models import Reminder
-        from booking.tasks import dispatch_due_reminders
+        from reminders.models import Reminder
+        from reminders.tasks import dispatch_due_reminders
         from telemed.celery import app
 
         def beat_tick() -> None:  # as the beat sends it (telemed/settings.py, CELERY_BEAT_SCHEDULE)

@@ -11,7 +11,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from booking import services
-from booking.models import Appointment, AppointmentType, Clinician, Patient, Reminder
+from booking.models import Appointment, AppointmentType, Clinician, Patient
+from reminders.models import Reminder
 
 CLINICIANS = 100
 # A clinic's mix, taken in turn: (appointment type, reminder kind). Follow-ups are for

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class BookingConfig(AppConfig):
     name = "booking"
+
+    def ready(self) -> None:
+        from booking import signals
+
+        signals.connect()

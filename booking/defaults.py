@@ -6,7 +6,7 @@ transactional cases empty the tables between tests.
 
 import datetime
 
-from booking.models import ReminderKind
+from reminders import timing
 
 APPOINTMENT_TYPES = [
     {
@@ -85,13 +85,13 @@ APPOINTMENT_TYPES = [
 # Reminders per type (SPEC, Reminders): offsets in minutes before the start, in the patient's
 # clock time; negative is after it. Follow-ups go out the morning after a treatment.
 _VISIT: list[tuple[str, int, datetime.time | None]] = [
-    (ReminderKind.CONFIRMATION, 0, None),
-    (ReminderKind.DAY_BEFORE, 24 * 60, None),
+    (timing.CONFIRMATION, 0, None),
+    (timing.DAY_BEFORE, 24 * 60, None),
 ]
 _TREATMENT: list[tuple[str, int, datetime.time | None]] = [
     *_VISIT,
-    (ReminderKind.PREPARATION, 48 * 60, None),
-    (ReminderKind.FOLLOW_UP, -24 * 60, datetime.time(10, 0)),
+    (timing.PREPARATION, 48 * 60, None),
+    (timing.FOLLOW_UP, -24 * 60, datetime.time(10, 0)),
 ]
 REMINDER_RULES = {
     "consultation": _VISIT,

@@ -1,20 +1,16 @@
 """Reads of the booking app, each a fixed number of queries whatever the number of bookings."""
 
-import json
+import time
 from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
 
 from booking import slots
 from booking.models import Appointment, AppointmentType, TimeOff, WorkingHours
 from screening.models import Screening
-from telemed.prepared import Prepared
 
 # Busy times just outside the window still matter: a slot's buffers reach beyond it.
 BUSY_MARGIN = timedelta(days=1)
@@ -49,8 +45,7 @@ def open_slots(
     clinician_id: int | None = None,
     ignore_appointment_id: int | None = None,
 ) -> list[OpenSlot]:
-    """Every open start time of this type in the window, for each clinician who offers it, with this object's rules.
-    One query on PostgreSQL (see open_starts)."""
+    """Every open start time of this type in the window, for each clinician who offers it, with this object's rules."""
     found = open_starts(
         type_slug=appointment_type.slug,
         window_start=window_start,
@@ -92,9 +87,8 @@ class ClinicianHours:
 
 @dataclass(frozen=True)
 class TypeSchedule:
-    """One appointment type as staff set it up: its rules and who gives it when. Kept per process (see open_starts)."""
+    """One appointment type as staff set it up: its rules and who gives it when. Kept per process (type_schedule)."""
 
-    fingerprint: str
     slug: str
     active: bool
     duration_minutes: int
@@ -125,11 +119,11 @@ def open_starts(
 
     `rules` overrides the type's own (a caller holding an AppointmentType uses the one it has).
     """
-    schedule, busy = _schedule_and_busy(
-        type_slug, clinician_id, window_start - BUSY_MARGIN, window_end + BUSY_MARGIN, ignore_appointment_id
-    )
+    schedule = type_schedule(type_slug)
     if schedule is None:
         return None
+    wanted = [clinician for clinician in schedule.clinicians if clinician_id in (None, clinician)]
+    busy = _busy(wanted, window_start - BUSY_MARGIN, window_end + BUSY_MARGIN, ignore_appointment_id) if wanted else {}
     rules = rules or schedule.rules
     clinic_tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
     since, until, at = slots.micros(window_start), slots.micros(window_end), slots.micros(now)
@@ -151,150 +145,76 @@ def open_starts(
     return OpenStarts(schedule, [(start, clinician) for start, _name, clinician in found])
 
 
-# On PostgreSQL one hand-written query reads everything a slot request needs: it runs on every request, and the
-# ORM work of building three querysets cost more than running them (bench/README.md). The type's schedule (its
-# rules, its clinicians and their working hours) changes rarely, so each process keeps it and the query sends
-# only its md5 unless it differs from the one the process holds: a change made by staff is seen by the next
-# request in every process, with no invalidation to get wrong. Busy times and time off are read every time, as
-# microseconds since the epoch, in the same snapshot as the schedule.
-SLOTS_SQL = """
-WITH kind AS (
-    SELECT id, active, duration_minutes, step_minutes, buffer_before_minutes, buffer_after_minutes,
-           recovery_minutes, min_notice_hours, horizon_days
-      FROM booking_appointmenttype
-     WHERE slug = %(slug)s
-), hours AS (
-    SELECT hours.clinician_id, clinician.name, hours.weekday, hours.start, hours."end"
-      FROM kind
-      JOIN booking_clinician_appointment_types offered ON offered.appointmenttype_id = kind.id
-      JOIN booking_clinician clinician ON clinician.id = offered.clinician_id AND clinician.active
-      JOIN booking_workinghours hours ON hours.clinician_id = clinician.id
-), schedule AS MATERIALIZED (
-    SELECT json_build_object(
-        'kind', (SELECT row_to_json(kind) FROM kind),
-        'hours', (SELECT json_agg(json_build_array(clinician_id, name, weekday, start, "end")
-                                  ORDER BY clinician_id, weekday, start, "end") FROM hours)
-    )::text AS doc
-), wanted AS (
-    SELECT DISTINCT clinician_id FROM hours WHERE %(clinician)s::bigint IS NULL OR clinician_id = %(clinician)s
-), busy AS (
-    SELECT clinician_id, blocked_start AS start, blocked_end AS "end"
-      FROM booking_appointment
-     WHERE clinician_id IN (SELECT clinician_id FROM wanted) AND status <> 'cancelled'
-       AND blocked_start < %(until)s AND blocked_end > %(since)s AND id <> %(ignore)s
-    UNION ALL
-    SELECT clinician_id, start, "end"
-      FROM booking_timeoff
-     WHERE clinician_id IN (SELECT clinician_id FROM wanted) AND start < %(until)s AND "end" > %(since)s
-)
-SELECT fingerprint, CASE WHEN fingerprint = %(known)s THEN NULL ELSE doc END, (
-    SELECT json_object_agg(clinician_id, spans) FROM (
-        SELECT clinician_id, json_agg(json_build_array(
-            (EXTRACT(EPOCH FROM start) * 1000000)::bigint, (EXTRACT(EPOCH FROM "end") * 1000000)::bigint)) AS spans
-          FROM busy GROUP BY clinician_id
-    ) AS per_clinician
-)::text
-  FROM (SELECT md5(doc) AS fingerprint, doc FROM schedule) AS schedule
-"""
-# Planning that query took as long as running it: each database connection prepares it once.
-SLOTS_STATEMENT = Prepared(
-    name="booking_open_slots",
-    sql=SLOTS_SQL,
-    parameters=(
-        ("slug", "text"),
-        ("clinician", "bigint"),
-        ("since", "timestamptz"),
-        ("until", "timestamptz"),
-        ("ignore", "bigint"),
-        ("known", "text"),
-    ),
-)
-
-
+# The type's schedule (its rules, its clinicians and their working hours) changes rarely and is read on
+# every slot request: each process keeps it for up to SCHEDULE_RECHECK_SECONDS (the process where staff
+# save forgets it at once: booking/signals.py, the others within that second). Busy times and time off
+# are read on every request, one query.
+SCHEDULE_RECHECK_SECONDS = 1.0
 SCHEDULES_KEPT = 100  # types per process; there are a handful
-_schedules: dict[str, TypeSchedule] = {}
+clock = time.monotonic
+_schedules: dict[str, tuple[float, TypeSchedule | None]] = {}
 
 
-def _schedule_and_busy(
-    type_slug: str, clinician_id: int | None, since: datetime, until: datetime, ignore_appointment_id: int | None
-) -> tuple[TypeSchedule | None, dict[int, list]]:
-    """The type's schedule, and the (start, end) in microseconds of each clinician's bookings (with their buffers)
-    and time off."""
-    if connection.vendor != "postgresql":
-        return _schedule_and_busy_orm(type_slug, clinician_id, since, until, ignore_appointment_id)
-    known = _schedules.get(type_slug)
-    params = {
-        "slug": type_slug,
-        "clinician": clinician_id,
-        "since": since,
-        "until": until,
-        "ignore": ignore_appointment_id or 0,
-        "known": known.fingerprint if known else "",
-    }
-    with connection.cursor() as cursor:
-        SLOTS_STATEMENT.execute(cursor, params)
-        fingerprint, doc, busy = cursor.fetchone()
-    if doc is not None:
-        document = json.loads(doc)
-        if document["kind"] is None:
-            return None, {}
-        hours = (
-            (clinician, name, weekday, time.fromisoformat(start), time.fromisoformat(end))
-            for clinician, name, weekday, start, end in document["hours"] or ()
-        )
-        known = _schedule(fingerprint, type_slug, document["kind"], hours)
-        if len(_schedules) >= SCHEDULES_KEPT:
-            _schedules.clear()
-        _schedules[type_slug] = known
-    return known, {int(clinician): spans for clinician, spans in json.loads(busy or "{}").items()}
+def type_schedule(type_slug: str) -> TypeSchedule | None:
+    """The schedule of the type with this slug (None if there is none), as kept by this process."""
+    now = clock()
+    kept = _schedules.get(type_slug)
+    if kept is not None and now - kept[0] < SCHEDULE_RECHECK_SECONDS:
+        return kept[1]
+    schedule = _read_schedule(type_slug)
+    if len(_schedules) >= SCHEDULES_KEPT:
+        _schedules.clear()
+    _schedules[type_slug] = (now, schedule)
+    return schedule
 
 
-def _schedule(fingerprint: str, slug: str, kind: Mapping[str, Any], hours) -> TypeSchedule:
-    """A TypeSchedule from the type's row and rows of (clinician id, name, weekday, start, end) of working hours."""
-    blocks, names = defaultdict(list), {}
+def forget_schedules() -> None:
+    _schedules.clear()
+
+
+def _read_schedule(type_slug: str) -> TypeSchedule | None:
+    appointment_type = AppointmentType.objects.filter(slug=type_slug).first()
+    if appointment_type is None:
+        return None
+    blocks: dict[int, list[slots.WorkingBlock]] = defaultdict(list)
+    names: dict[int, str] = {}
+    hours = (
+        WorkingHours.objects.filter(clinician__active=True, clinician__appointment_types=appointment_type)
+        .values_list("clinician_id", "clinician__name", "weekday", "start", "end")
+        .order_by("clinician_id", "weekday", "start", "end")
+    )
     for clinician, name, weekday, start, end in hours:
         blocks[clinician].append(slots.WorkingBlock(weekday, start, end))
         names[clinician] = name
     return TypeSchedule(
-        fingerprint=fingerprint,
-        slug=slug,
-        active=kind["active"],
-        duration_minutes=kind["duration_minutes"],
-        rules=slot_rules(AppointmentType(**kind)),
+        slug=type_slug,
+        active=appointment_type.active,
+        duration_minutes=appointment_type.duration_minutes,
+        rules=slot_rules(appointment_type),
         clinicians={clinician: ClinicianHours(names[clinician], tuple(blocks[clinician])) for clinician in blocks},
     )
 
 
-def _schedule_and_busy_orm(
-    type_slug: str, clinician_id: int | None, since: datetime, until: datetime, ignore_appointment_id: int | None
-) -> tuple[TypeSchedule | None, dict[int, list]]:
-    """The same read through the ORM, uncached, for SQLite (development)."""
-    kind = AppointmentType.objects.filter(slug=type_slug).values().first()
-    if kind is None:
-        return None, {}
-    hours = (
-        WorkingHours.objects.filter(clinician__active=True, clinician__appointment_types=kind["id"])
-        .values_list("clinician_id", "clinician__name", "weekday", "start", "end")
-        .order_by()
-    )
-    schedule = _schedule("", type_slug, kind, hours)
-    wanted = [clinician for clinician in schedule.clinicians if clinician_id in (None, clinician)]
+def _busy(
+    clinicians: list[int], since: datetime, until: datetime, ignore_appointment_id: int | None
+) -> dict[int, list[tuple[int, int]]]:
+    """The (start, end) in microseconds of each clinician's bookings (with their buffers) and time off."""
     appointments = (
         Appointment.objects.active()
-        .filter(clinician_id__in=wanted, blocked_start__lt=until, blocked_end__gt=since)
+        .filter(clinician_id__in=clinicians, blocked_start__lt=until, blocked_end__gt=since)
         .exclude(pk=ignore_appointment_id)
         .values_list("clinician_id", "blocked_start", "blocked_end")
         .order_by()
     )
     time_off = (
-        TimeOff.objects.filter(clinician_id__in=wanted, start__lt=until, end__gt=since)
+        TimeOff.objects.filter(clinician_id__in=clinicians, start__lt=until, end__gt=since)
         .values_list("clinician_id", "start", "end")
         .order_by()
     )
-    busy = defaultdict(list)
+    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for clinician, start, end in appointments.union(time_off, all=True):
         busy[clinician].append((slots.micros(start), slots.micros(end)))
-    return schedule, busy
+    return busy
 
 
 def rebook_query(appointment: Appointment) -> dict[str, str]:

@@ -32,18 +32,19 @@ REMINDER_TRACKED = ["kind", "due_at", "status", "attempts", "sent_at", "last_err
 
 def register_models() -> None:
     from booking import models as booking
+    from reminders.models import Reminder, ReminderRule
     from screening.models import Screening
 
     auditlog.register(booking.Patient, exclude_fields=TOKENS)
     auditlog.register(booking.Appointment, exclude_fields=[*TOKENS, "updated_at", "blocked_start", "blocked_end"])
-    auditlog.register(booking.Reminder, include_fields=REMINDER_TRACKED)
+    auditlog.register(Reminder, include_fields=REMINDER_TRACKED)
     auditlog.register(Screening, include_fields=SCREENING_TRACKED)
     for model in (
         booking.Clinician,
         booking.WorkingHours,
         booking.TimeOff,
         booking.AppointmentType,
-        booking.ReminderRule,
+        ReminderRule,
     ):
         auditlog.register(model, m2m_fields={"appointment_types"} if model is booking.Clinician else set())
     # Who was given which role, and by whom.

@@ -1,4 +1,8 @@
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.contrib import admin
+from django.utils import timezone
 
 from staff.audit import record_access, record_list_access
 
@@ -48,3 +52,9 @@ def _filter_field(spec) -> str:
     if isinstance(spec, tuple):
         return spec[0]
     return spec.parameter_name
+
+
+def clinic_time(value) -> str:
+    if value is None:
+        return "—"
+    return timezone.localtime(value, ZoneInfo(settings.CLINIC_TIME_ZONE)).strftime("%a %b %d %Y, %I:%M %p %Z")

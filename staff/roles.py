@@ -17,8 +17,8 @@ FRONT_DESK = [
     *perms("booking", "workinghours", "view", "add", "change", "delete"),
     *perms("booking", "timeoff", "view", "add", "change", "delete"),
     *perms("booking", "appointmenttype", "view"),
-    *perms("booking", "reminderrule", "view"),
-    *perms("booking", "reminder", "view", "change"),  # change: send again
+    *perms("reminders", "reminderrule", "view"),
+    *perms("reminders", "reminder", "view", "change"),  # change: send again
     # A screening's outcome and urgent flag; never its answers (no view_screening_answers).
     *perms("screening", "screening", "view"),
 ]
@@ -33,8 +33,8 @@ CLINICIAN = [
     *perms("booking", "workinghours", "view"),
     *perms("booking", "timeoff", "view"),
     *perms("booking", "appointmenttype", "view"),
-    *perms("booking", "reminderrule", "view"),
-    *perms("booking", "reminder", "view"),
+    *perms("reminders", "reminderrule", "view"),
+    *perms("reminders", "reminder", "view"),
     *perms("screening", "screening", "view"),
     ("screening", "view_screening_answers"),
     ("screening", "review_screening"),
@@ -52,7 +52,7 @@ MANAGER = sorted(
         *perms("auth", "group", "view"),
         *perms("booking", "clinician", "add", "change"),
         *perms("booking", "appointmenttype", "add", "change"),
-        *perms("booking", "reminderrule", "add", "change", "delete"),
+        *perms("reminders", "reminderrule", "add", "change", "delete"),
         *perms("education", "article", "add", "delete"),
         *perms("education", "condition", "add", "delete"),
         *perms("education", "faq", "add", "delete"),

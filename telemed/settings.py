@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "education",
     "screening",
     "booking",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -211,7 +212,7 @@ CELERY_DB_REUSE_MAX = 1000
 # The static schedule of periodic tasks; later features add their entries here.
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-reminders": {
-        "task": "booking.tasks.dispatch_due_reminders",
+        "task": "reminders.tasks.dispatch_due_reminders",
         "schedule": 60,
         "options": {"expires": 55},  # a tick that waited a minute is replaced by the next one
     },

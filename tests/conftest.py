@@ -10,8 +10,37 @@ START_REDIS = 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save 
 def pytest_sessionstart(session):
     """Stop at once, saying what to start, when the real services are not there."""
     database = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.postgresql":
-        pytest.exit("The tests run on PostgreSQL only: set DATABASE_URL=postgres://... (not SQLite).", returncode=3)
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        _require_postgres(database)
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.exit(f"Redis is unreachable at REDIS_URL ({exc}). Start it: {START_REDIS}", returncode=3)
+
+
+# The tests that also run on SQLite, the embedded default (`make test` runs them on both): the
+# booking, slot and reminder services. The rest is PostgreSQL's (row locks, the exclusion
+# constraint, full-text search, real workers); on SQLite it is deselected.
+SQLITE_SUBSET = (
+    "tests/booking/test_slots.py",
+    "tests/booking/test_api.py",
+    "tests/booking/test_booking.py",
+    "tests/booking/test_calendar.py",
+    "tests/reminders/test_services.py",
+    "tests/reminders/test_preparation.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """On SQLite: the subset only, without the tests marked postgres_only."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        return
+    kept = [item for item in items if item.nodeid.startswith(SQLITE_SUBSET) and "postgres_only" not in item.keywords]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+
+
+def _require_postgres(database) -> None:
     try:
         psycopg2.connect(
             dbname="postgres",
@@ -27,20 +56,19 @@ def pytest_sessionstart(session):
             f"Start it: {START_POSTGRES}",
             returncode=3,
         )
-    try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        pytest.exit(f"Redis is unreachable at REDIS_URL ({exc}). Start it: {START_REDIS}", returncode=3)
 
 
 def clear_caches() -> None:
-    """Empty the shared cache (the real Redis) and this process's copies of cached pages."""
+    """Empty the shared cache (the real Redis) and this process's copies of cached pages and
+    schedules (a rolled-back test's rows tell no signal they are gone)."""
     from django.core.cache import cache
 
+    from booking.selectors import forget_schedules
     from education.caching import forget_local_pages
 
     cache.clear()
     forget_local_pages()
+    forget_schedules()
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +81,7 @@ def _clear_caches():
 def _fresh_mail_connection():
     """Reminder sending keeps one mail connection per process: never carry one (or its backend)
     from one test into the next."""
-    from booking.services import _close_mail_connection
+    from reminders.services import _close_mail_connection
 
     _close_mail_connection()
     yield
@@ -78,7 +106,8 @@ def _shipped_appointment_types(request):
         from django.contrib.auth.models import Group, Permission
 
         from booking.defaults import load_appointment_types
-        from booking.models import AppointmentType, ReminderRule
+        from booking.models import AppointmentType
+        from reminders.models import ReminderRule
         from staff.roles import roles_apply
 
         request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 
 def backfill(apps, schema_editor):
-    from booking import reminders
+    from reminders import timing as reminders
 
     appointment_model = apps.get_model("booking", "Appointment")
     reminder_model = apps.get_model("booking", "Reminder")

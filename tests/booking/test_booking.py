@@ -175,6 +175,7 @@ class TestManage:
         assert client.get("/appointments/not-a-token/").status_code == 404
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db
 def test_the_database_refuses_overlapping_visits_of_one_clinician(frozen_now):
     clinician = ClinicianFactory()
@@ -189,6 +190,7 @@ def test_the_database_refuses_overlapping_visits_of_one_clinician(frozen_now):
         )  # fmt: skip
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_twenty_patients_racing_for_one_slot_book_exactly_one(frozen_now):
     assert connection.vendor == "postgresql"

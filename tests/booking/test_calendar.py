@@ -13,8 +13,10 @@ from icalendar import Calendar
 
 from booking import services
 from booking.calendar import appointment_ics
-from booking.models import Appointment, AppointmentType, Reminder
-from tests.booking.test_reminders import book
+from booking.models import Appointment, AppointmentType
+from reminders import services as reminder_services
+from reminders.models import Reminder
+from tests.reminders.test_services import book
 
 CLINIC = ZoneInfo("America/New_York")
 BOOKED_AT = datetime(2026, 12, 1, 8, 0, tzinfo=CLINIC)  # a Tuesday
@@ -48,7 +50,7 @@ def attachment(message) -> tuple[str, str, object, object]:
 def queue(monkeypatch):
     """The ids handed to the workers, recorded instead of sent to Redis."""
     queued: list[int] = []
-    monkeypatch.setattr(services, "_enqueue", queued.extend)
+    monkeypatch.setattr(reminder_services, "_enqueue", queued.extend)
     return queued
 
 
@@ -58,7 +60,7 @@ def run(queue: list[int], *, newest_first: bool = False) -> list[str]:
     while queue:
         batch = list(reversed(queue)) if newest_first else list(queue)
         queue.clear()
-        done += [services.reminder_send(reminder_id=reminder_id) for reminder_id in batch]
+        done += [reminder_services.reminder_send(reminder_id=reminder_id) for reminder_id in batch]
     return done
 
 
@@ -180,12 +182,12 @@ def test_the_confirmation_says_what_changed_since_the_patient_last_heard(celery_
     # Booked, cancelled and put back while the workers were busy: nothing went out meanwhile, and
     # the patient, who never heard of the cancel, is simply told it is confirmed.
     with monkeypatch.context() as busy:
-        busy.setattr(services, "_enqueue", lambda ids: None)
+        busy.setattr(reminder_services, "_enqueue", lambda ids: None)
         visit_id = book("consultation", datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC)).pk
         staff_set(Appointment.Status.CANCELLED)
         staff_set(Appointment.Status.CONFIRMED)
     confirmation = Reminder.objects.get(appointment_id=visit_id, kind="confirmation")
-    assert services.reminder_send(reminder_id=confirmation.pk) == "sent"
+    assert reminder_services.reminder_send(reminder_id=confirmation.pk) == "sent"
     # Cancelled (and the patient told), then put back by staff: back on.
     staff_set(Appointment.Status.CANCELLED)
     staff_set(Appointment.Status.CONFIRMED)
@@ -225,7 +227,7 @@ def test_a_late_booking_queues_only_its_confirmation_and_the_preparation_follows
 
     # A worker that gets to the preparation first (queued by a staff resend, a stale message)
     # sends nothing, and the attempt is not counted against it.
-    assert services.reminder_send(reminder_id=preparation.pk) == "waits for the confirmation"
+    assert reminder_services.reminder_send(reminder_id=preparation.pk) == "waits for the confirmation"
     preparation.refresh_from_db()
     assert (preparation.status, preparation.attempts, preparation.due_at) == ("pending", 0, BOOKED_AT)
     assert mail.outbox == []
@@ -255,13 +257,13 @@ def test_a_move_close_to_the_visit_sends_the_moved_notice_before_the_reminder_no
 def test_the_dispatcher_holds_a_visits_reminders_while_its_confirmation_is_owed(queue, confirmation_ends):
     visit = late_infusion()
     queue.clear()  # the message sent at booking is lost: the dispatcher's pass must find the rows again
-    assert services.reminders_dispatch() == 1
+    assert reminder_services.reminders_dispatch() == 1
     assert queue == [visit.reminders.get(kind="confirmation").pk]
     assert visit.reminders.get(kind="preparation").status == "pending"
-    assert services.reminders_dispatch() == 0  # the confirmation is queued: the preparation still waits
+    assert reminder_services.reminders_dispatch() == 0  # the confirmation is queued: the preparation still waits
 
     # Sent, or failed for good, or no longer needed: it holds nothing back any longer.
     visit.reminders.filter(kind="confirmation").update(status=confirmation_ends, lease_until=None)
     queue.clear()
-    assert services.reminders_dispatch() == 1
+    assert reminder_services.reminders_dispatch() == 1
     assert queue == [visit.reminders.get(kind="preparation").pk]

@@ -164,8 +164,8 @@ def test_the_ride_home_link_from_the_preparation_email_by_keyboard(page, page_wa
     import re
     from urllib.parse import urlsplit
 
-    from booking.emails import reminder_email
-    from booking.models import Reminder
+    from reminders.emails import reminder_email
+    from reminders.models import Reminder
 
     visit = book_an_infusion(patient="Jordan Lee", key="e2e-ride")
     email = reminder_email(Reminder.objects.get(appointment=visit, kind="preparation"))

@@ -25,7 +25,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from booking import services
-from booking.models import Appointment, Reminder, ReminderKind
+from booking.models import Appointment
+from reminders.models import Reminder, ReminderKind
 from tests.booking import conftest as booking_fixtures
 from tests.booking.conftest import clinic_time
 from tests.booking.test_booking import book

@@ -1,6 +1,6 @@
 import pytest
 
-from booking.models import Reminder
+from reminders.models import Reminder
 from tests.booking.conftest import (
     clinic_time,
     frozen_now,  # noqa: F401 - the booking tests' clock, for visits booked here

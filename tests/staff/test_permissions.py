@@ -35,7 +35,7 @@ PAGES = [
     ("/admin/booking/clinician/add/", [MAN]),
     ("/admin/booking/appointmenttype/", ROLES),
     ("/admin/booking/appointmenttype/add/", [MAN]),
-    ("/admin/booking/reminder/", ROLES),
+    ("/admin/reminders/reminder/", ROLES),
     ("/admin/screening/screening/", ROLES),
     ("/admin/screening/screening/{screening}/change/", ROLES),
     ("/admin/education/article/", [CLIN, MAN]),
@@ -50,7 +50,7 @@ PAGES = [
     ("/admin/booking/appointment/{visit}/delete/", []),
     ("/admin/booking/patient/{patient}/delete/", []),
     ("/admin/screening/screening/{screening}/delete/", []),
-    ("/admin/booking/reminder/{reminder}/delete/", []),
+    ("/admin/reminders/reminder/{reminder}/delete/", []),
     ("/admin/screening/screening/add/", []),
 ]
 
@@ -137,7 +137,7 @@ def test_marking_a_screening_reviewed_is_a_clinical_decision(records, role, allo
 @pytest.mark.parametrize(("role", "allowed"), [(FRONT, True), (CLIN, False), (MAN, True)])
 def test_sending_a_reminder_again_is_the_front_desks(records, role, allowed):
     client = signed_in(role)
-    assert offered(client, "/admin/booking/reminder/", "resend") is allowed
+    assert offered(client, "/admin/reminders/reminder/", "resend") is allowed
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -28,7 +28,8 @@ def test_seed_demo_is_idempotent_and_prints_one_login_per_role(capsys):
         assert user.is_staff and user.check_password(password)
         assert f"{user.username} / {password}" in out
     assert "Two-factor sign-in is on" in out  # tests run as production does (OTP_REQUIRED)
-    from booking.models import Appointment, Reminder
+    from booking.models import Appointment
+    from reminders.models import Reminder
 
     # Six consultations and one infusion for an approved patient, each with its reminders.
     assert Appointment.objects.filter(appointment_type__slug="consultation").count() == 6

@@ -25,11 +25,14 @@ from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
-from booking import reminders, services
-from booking.models import Appointment, Patient, Reminder
+from booking import services
+from booking.models import Appointment, Patient
 from education import caching
 from education.content_loader import load_content
 from education.models import FAQ, Article, Condition
+from reminders import services as reminder_services
+from reminders import timing
+from reminders.models import Reminder
 from screening.models import Screening
 from screening.tasks import alert_staff_of_missed_urgent_screenings, alert_staff_of_urgent_screening
 from telemed import owed
@@ -275,13 +278,13 @@ def test_a_booking_and_an_approval_during_the_outage_succeed_and_their_e_mails_s
         assert response.status_code == 302
         assert response["Location"] == f"/appointments/{appointment.token}/?booked=1"
         assert client.get(response["Location"]).status_code == 200
-        confirmation = Reminder.objects.get(appointment=appointment, kind=reminders.CONFIRMATION)
+        confirmation = Reminder.objects.get(appointment=appointment, kind=timing.CONFIRMATION)
         assert confirmation.status == Reminder.Status.PENDING and confirmation.due_at <= timezone.now()
         assert services.patients_approve_for_treatment(patients=Patient.objects.all(), user=StaffUserFactory()) == 1
         assert mail.outbox == []
 
         redis_proxy.start()
-        assert services.reminders_dispatch() == 1  # the confirmation, queued for a worker at last
+        assert reminder_services.reminders_dispatch() == 1  # the confirmation, queued for a worker at last
         confirmation.refresh_from_db()
         assert confirmation.status == Reminder.Status.QUEUED
     assert services.missed_approvals_notify(now=NOW + owed.LOST_AFTER + timedelta(minutes=1)) == 1

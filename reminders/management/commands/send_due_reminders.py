@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from booking.services import reminders_dispatch
+from reminders.services import reminders_dispatch
 
 
 class Command(BaseCommand):

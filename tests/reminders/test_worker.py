@@ -22,11 +22,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from booking import services
-from booking.models import Appointment, AppointmentType, Patient, Reminder
+from booking.models import Appointment, AppointmentType, Patient
+from reminders import services as reminder_services
+from reminders.models import Reminder
 from telemed.celery import app
 from tests.factories import ClinicianFactory
 from tests.smtp_sink import SmtpSink
 from tests.threads import run_at_once
+from tests.workers import wait_until_drained
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PROJECT = Path(__file__).resolve().parents[2]
@@ -39,7 +42,7 @@ def sink(settings):
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        services._close_mail_connection()
+        reminder_services._close_mail_connection()
         app.control.purge()  # nothing left over in the test broker from an earlier run
         yield server
         app.control.purge()
@@ -71,7 +74,7 @@ def visits(count: int, *, slug: str = "consultation") -> list[Appointment]:
                 blocked_start=blocked_start,
                 blocked_end=blocked_end,
             )
-            services.reminders_sync(appointment=appointment, now=timezone.now())
+            reminder_services.reminders_sync(appointment=appointment, now=timezone.now())
         made.append(appointment)
     return made
 
@@ -80,7 +83,7 @@ def wait_until_settled(timeout: float) -> None:
     """Until no reminder is waiting, queued or being sent (due ones only)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not Reminder.objects.filter(status__in=services.OPEN_STATUSES, due_at__lte=timezone.now()).exists():
+        if not Reminder.objects.filter(status__in=reminder_services.OPEN_STATUSES, due_at__lte=timezone.now()).exists():
             return
         time.sleep(0.1)
     raise AssertionError(f"still open: {list(Reminder.objects.values_list('kind', 'status'))}")
@@ -93,7 +96,7 @@ def test_a_queued_send_carries_the_reminder_id_and_nothing_about_the_patient_or_
     # Their confirmations were queued at once; once marked sent, the others (which wait for the
     # confirmation) are queued by the dispatcher's pass.
     Reminder.objects.filter(kind="confirmation").update(status="sent", lease_until=None)
-    services.reminders_dispatch()
+    reminder_services.reminders_dispatch()
     due = set(Reminder.objects.filter(due_at__lte=timezone.now()).values_list("pk", flat=True))
     queued = redis.Redis.from_url(settings.CELERY_BROKER_URL).lrange("celery", 0, -1)
     assert len(due) >= 6 and queued
@@ -103,7 +106,7 @@ def test_a_queued_send_carries_the_reminder_id_and_nothing_about_the_patient_or_
         (reminder_id,), kwargs, _embed = json.loads(body)
         assert reminder_id in due and kwargs == {}
         headers = envelope["headers"]
-        assert headers["task"] == "booking.tasks.send_reminder"
+        assert headers["task"] == "reminders.tasks.send_reminder"
         assert (headers["argsrepr"], headers["kwargsrepr"]) == (f"({reminder_id},)", "{}")
         headers.pop("origin")  # the queueing process and this machine's name: not the test's to choose
         seen = (body + json.dumps([headers, envelope["properties"]]).encode()).lower()
@@ -119,9 +122,9 @@ def test_every_due_reminder_is_sent_exactly_once_over_smtp_each_to_its_own_patie
     """Under the threads pool, sends run at once in one process: each thread keeps its own SMTP connection."""
     with start_worker(app, **pool, perform_ping_check=False, shutdown_timeout=10):
         made = visits(15)  # each: a confirmation and (the visit is 20 h away) the day-before reminder
-        services.reminders_dispatch()  # the beat's pass; queued-on-commit sends may already be done
+        reminder_services.reminders_dispatch()  # the beat's pass; queued-on-commit sends may already be done
         wait_until_settled(30)
-        time.sleep(0.5)  # a duplicate would arrive now
+        wait_until_drained()  # no message left that could send one twice
     counts = sink.counts()
     assert len(counts) == 30 and set(counts.values()) == {1}
     for appointment in made:  # the confirmation, and the reminder (today or tomorrow, by the clock now)
@@ -146,13 +149,13 @@ def test_two_dispatchers_at_once_queue_each_reminder_once_and_send_it_once(sink)
     app.control.purge()
     Reminder.objects.update(status="pending", attempts=0, claim="", lease_until=None)
     queued = []
-    run_at_once(lambda: queued.append(services.reminders_dispatch(batch_size=3)), 2)
+    run_at_once(lambda: queued.append(reminder_services.reminders_dispatch(batch_size=3)), 2)
     # SKIP LOCKED shared the rows: none was queued by both. The confirmations only: each visit's
     # day-before reminder waits for its confirmation, and follows it once it is sent.
     assert sum(queued) == 20, queued
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         wait_until_settled(30)
-        time.sleep(0.5)
+        wait_until_drained()
     assert len(sink.counts()) == 40 and set(sink.counts().values()) == {1}
     for appointment in made:
         subjects = [m.subject for m in sink.messages if m.recipient == appointment.patient.email]
@@ -165,17 +168,17 @@ def test_cancelled_and_moved_visits_get_no_stale_reminder_from_messages_already_
     Reminder.objects.update(status="pending", attempts=0, claim="", lease_until=None)
     # Three confirmations wait in Redis (no worker is running yet); the day-before reminders wait
     # for them.
-    assert services.reminders_dispatch() == 3
+    assert reminder_services.reminders_dispatch() == 3
     # Staff cancel one and move another in the admin (within the online cutoff: only staff can).
     with transaction.atomic():
         cancelled.status = Appointment.Status.CANCELLED
         cancelled.save(update_fields=["status"])
-        services.reminders_sync(appointment=cancelled, now=timezone.now())
+        reminder_services.reminders_sync(appointment=cancelled, now=timezone.now())
         moved.start = moved.start + timedelta(days=3)
         services.appointment_staff_save(appointment=moved, changed=frozenset({"start"}))
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         wait_until_settled(30)
-        time.sleep(0.5)
+        wait_until_drained()
     recipients = [message.recipient for message in sink.messages]
     assert sorted(recipients) == sorted([kept.patient.email] * 2 + [moved.patient.email, cancelled.patient.email])
     assert [m.subject for m in sink.messages if m.recipient == cancelled.patient.email] == [
@@ -235,6 +238,7 @@ def wait_ready(names: set[str], timeout: float = 60) -> None:
     raise AssertionError(f"workers not ready: {names}")
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_send_loses_nothing_and_duplicates_at_most_its_one_message_in_flight(settings):
     """Two workers share 80 reminders of 80 visits; one is killed (SIGKILL) while it is sending.
 
@@ -259,7 +263,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_duplicates_at_most_its_one_m
         replacement = None
         try:
             wait_ready({"doomed", "survivor"})  # both at work before the first message: neither is held long
-            services.reminders_dispatch()
+            reminder_services.reminders_dispatch()
             assert sink.wait_until_held(2, timeout=60), "the workers did not both reach the server"
             in_flight = set(Reminder.objects.filter(status="sending").values_list("pk", flat=True))
             assert len(in_flight) == 2
@@ -269,9 +273,9 @@ def test_a_worker_killed_mid_send_loses_nothing_and_duplicates_at_most_its_one_m
             replacement = worker_process(url, sink.port, "replacement")
             deadline = time.monotonic() + 90
             while Reminder.objects.exclude(status="sent").exists() and time.monotonic() < deadline:
-                services.reminders_dispatch()  # the beat, every second here instead of every minute
+                reminder_services.reminders_dispatch()  # the beat, every second here instead of every minute
                 time.sleep(1)
-            time.sleep(1)
+            wait_until_drained(remote=app)
         finally:
             for process in (survivor, replacement, doomed):
                 if process and process.poll() is None:

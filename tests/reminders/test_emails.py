@@ -12,8 +12,10 @@ from django.conf import settings
 from django.utils import timezone, translation
 from icalendar import Calendar
 
-from booking.emails import approval_email, confirmation_email, reminder_email
-from booking.models import Appointment, AppointmentType, Patient, Reminder, ReminderKind
+from booking.emails import approval_email
+from booking.models import Appointment, AppointmentType, Patient
+from reminders.emails import confirmation_email, reminder_email
+from reminders.models import Reminder, ReminderKind
 from tests.factories import ClinicianFactory
 
 # 2:30 PM in New York on Tuesday, March 10, 2026 (EDT, UTC-4), worked out by hand.

@@ -12,8 +12,11 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 
-from booking import reminders, services
-from booking.models import Appointment, AppointmentType, Reminder, ReminderRule
+from booking import services
+from booking.models import Appointment, AppointmentType
+from reminders import services as reminder_services
+from reminders import timing
+from reminders.models import Reminder, ReminderRule
 from tests.factories import ClinicianFactory, StaffUserFactory, staff_sign_in
 
 NEW_YORK, SYDNEY = "America/New_York", "Australia/Sydney"
@@ -28,9 +31,9 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-PREP = reminders.Rule("preparation", 48 * 60)
-DAY_BEFORE = reminders.Rule("day_before", 24 * 60)
-FOLLOW_UP = reminders.Rule("follow_up", -24 * 60, time(10, 0))
+PREP = timing.Rule("preparation", 48 * 60)
+DAY_BEFORE = timing.Rule("day_before", 24 * 60)
+FOLLOW_UP = timing.Rule("follow_up", -24 * 60, time(10, 0))
 
 
 @pytest.mark.parametrize(
@@ -62,25 +65,23 @@ FOLLOW_UP = reminders.Rule("follow_up", -24 * 60, time(10, 0))
     ],
 )
 def test_reminders_fall_on_the_patients_clock(rule, zone, start, expected):
-    assert reminders.due_at(rule=rule, start=start, time_zone=zone, now=EARLY) == expected
+    assert timing.due_at(rule=rule, start=start, time_zone=zone, now=EARLY) == expected
 
 
 def test_a_patient_in_another_zone_is_reminded_on_their_own_clock():
     # A video visit at noon in New York is 9 AM in Los Angeles: the day-before reminder comes at 9 AM there.
     start = at(NEW_YORK, 2026, 12, 10, 12)
-    follow = reminders.Rule("follow_up", -24 * 60, time(10, 0))
-    assert reminders.due_at(rule=DAY_BEFORE, start=start, time_zone="America/Los_Angeles", now=EARLY) == utc(
+    follow = timing.Rule("follow_up", -24 * 60, time(10, 0))
+    assert timing.due_at(rule=DAY_BEFORE, start=start, time_zone="America/Los_Angeles", now=EARLY) == utc(
         2026, 12, 9, 17
     )
-    assert reminders.due_at(rule=follow, start=start, time_zone="America/Los_Angeles", now=EARLY) == utc(
-        2026, 12, 11, 18
-    )
+    assert timing.due_at(rule=follow, start=start, time_zone="America/Los_Angeles", now=EARLY) == utc(2026, 12, 11, 18)
 
 
 def test_the_confirmation_is_due_at_once():
     now = utc(2026, 12, 1, 12)
-    rule = reminders.Rule("confirmation", 0)
-    assert reminders.due_at(rule=rule, start=at(NEW_YORK, 2026, 12, 10, 9), time_zone=NEW_YORK, now=now) == now
+    rule = timing.Rule("confirmation", 0)
+    assert timing.due_at(rule=rule, start=at(NEW_YORK, 2026, 12, 10, 9), time_zone=NEW_YORK, now=now) == now
 
 
 @pytest.mark.parametrize(
@@ -97,7 +98,7 @@ def test_the_confirmation_is_due_at_once():
 def test_a_reminder_whose_moment_has_passed_is_sent_at_once_while_the_visit_is_ahead(rule, hours_ahead, expected):
     now = utc(2026, 12, 1, 12)
     start = now + timedelta(hours=hours_ahead)
-    due = reminders.due_at(rule=rule, start=start, time_zone=NEW_YORK, now=now)
+    due = timing.due_at(rule=rule, start=start, time_zone=NEW_YORK, now=now)
     assert {"now": due == now, "later": due is not None and due > now, None: due is None}[expected]
 
 
@@ -114,11 +115,11 @@ def test_a_reminder_whose_moment_has_passed_is_sent_at_once_while_the_visit_is_a
 )
 def test_still_useful(kind, start_offset, due_offset, useful):
     now = utc(2026, 12, 1, 12)
-    assert reminders.still_useful(kind=kind, start=now + start_offset, due=now + due_offset, now=now) is useful
+    assert timing.still_useful(kind=kind, start=now + start_offset, due=now + due_offset, now=now) is useful
 
 
 def test_retries_back_off_to_an_hour():
-    assert [reminders.retry_delay(n).total_seconds() / 60 for n in range(1, 10)] == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert [timing.retry_delay(n).total_seconds() / 60 for n in range(1, 10)] == [1, 2, 4, 8, 16, 32, 60, 60, 60]
 
 
 # --- Rows follow their visit ---------------------------------------------------------------------
@@ -190,7 +191,7 @@ class TestRowsFollowTheVisit:
             "follow_up": "cancelled",
         }
         with time_machine.travel(datetime(2026, 12, 12, tzinfo=CLINIC), tick=False):
-            assert services.reminders_dispatch() == 0
+            assert reminder_services.reminders_dispatch() == 0
         assert [m.subject for m in mail.outbox] == ["Your appointment is confirmed", "Your appointment is cancelled"]
         assert "Thursday, December 10, 2026 at 2:30 PM" in mail.outbox[1].body
 
@@ -221,10 +222,10 @@ class TestRowsFollowTheVisit:
         ReminderRule.objects.filter(appointment_type__slug="consultation", kind="day_before").update(
             offset_minutes=3 * 60
         )
-        assert services.reminder_rules_apply(appointment_type=visit.appointment_type) == 1
+        assert reminder_services.reminder_rules_apply(appointment_type=visit.appointment_type) == 1
         assert rows(visit)["day_before"] == (datetime(2026, 12, 10, 6, 0, tzinfo=CLINIC), "pending")
         ReminderRule.objects.filter(appointment_type__slug="consultation", kind="day_before").delete()
-        services.reminder_rules_apply(appointment_type=visit.appointment_type)
+        reminder_services.reminder_rules_apply(appointment_type=visit.appointment_type)
         assert rows(visit)["day_before"][1] == "cancelled"
 
     def test_a_staff_move_in_the_admin_moves_the_held_time_and_the_reminders(self, admin_client, celery_eager):
@@ -261,7 +262,7 @@ def send_due(now: datetime) -> list[str]:
     """One dispatch pass at `now`, tasks run in-process; the subjects of what was sent."""
     before = len(mail.outbox)
     with time_machine.travel(now, tick=False):
-        services.reminders_dispatch()
+        reminder_services.reminders_dispatch()
     return [message.subject for message in mail.outbox[before:]]
 
 
@@ -336,8 +337,8 @@ def test_a_claimed_reminder_is_sent_by_one_task_only(celery_eager):
     reminder = visit.reminders.get(kind="day_before")
     mail.outbox.clear()
     with time_machine.travel(datetime(2026, 12, 9, 9, 0, tzinfo=CLINIC), tick=False):
-        assert services.reminder_send(reminder_id=reminder.pk) == "sent"
-        assert services.reminder_send(reminder_id=reminder.pk) == "not mine"
+        assert reminder_services.reminder_send(reminder_id=reminder.pk) == "sent"
+        assert reminder_services.reminder_send(reminder_id=reminder.pk) == "not mine"
     assert len(mail.outbox) == 1
 
 
@@ -345,7 +346,7 @@ def test_a_claimed_reminder_is_sent_by_one_task_only(celery_eager):
 def test_a_reminder_is_never_sent_before_it_is_due(celery_eager):
     with time_machine.travel(BOOKED_AT, tick=False):
         visit = book("consultation", datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC))
-        assert services.reminder_send(reminder_id=visit.reminders.get(kind="day_before").pk) == "not mine"
+        assert reminder_services.reminder_send(reminder_id=visit.reminders.get(kind="day_before").pk) == "not mine"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -358,9 +359,9 @@ def test_a_claim_left_by_a_dead_worker_is_taken_back_after_the_time_limit(settin
     def killed(message):  # the worker dies mid-send: nothing after this line runs
         raise WorkerKilled
 
-    monkeypatch.setattr(services, "_deliver", killed)
+    monkeypatch.setattr(reminder_services, "_deliver", killed)
     with time_machine.travel(claimed_at, tick=False), pytest.raises(WorkerKilled):
-        services.reminder_send(reminder_id=reminder.pk)
+        reminder_services.reminder_send(reminder_id=reminder.pk)
     monkeypatch.undo()
     reminder.refresh_from_db()
     assert (reminder.status, reminder.attempts) == ("sending", 1)
@@ -383,7 +384,10 @@ def test_a_reminder_whose_worker_dies_every_time_fails_instead_of_looping(celery
     reminder = visit.reminders.get(kind="day_before")
     moment = datetime(2026, 12, 9, 9, 0, tzinfo=CLINIC)
     Reminder.objects.filter(pk=reminder.pk).update(
-        status="sending", claim="dead", attempts=services.MAX_ATTEMPTS, lease_until=moment - timedelta(seconds=1)
+        status="sending",
+        claim="dead",
+        attempts=reminder_services.MAX_ATTEMPTS,
+        lease_until=moment - timedelta(seconds=1),
     )
     mail.outbox.clear()
     assert send_due(moment) == []
@@ -392,6 +396,7 @@ def test_a_reminder_whose_worker_dies_every_time_fails_instead_of_looping(celery
     assert reminder.last_error == "The worker sending it stopped during each of its attempts."
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_a_move_during_a_send_waits_for_it_then_the_new_time_gets_its_reminder(celery_eager, monkeypatch):
     """The worker holds the visit while it sends; a move waits for it, then reopens the reminder."""
@@ -404,7 +409,7 @@ def test_a_move_during_a_send_waits_for_it_then_the_new_time_gets_its_reminder(c
         visit = book("consultation", datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC))
     reminder = visit.reminders.get(kind="day_before")
     sending, delivered, events = threading.Event(), [], []
-    real_deliver = services._deliver
+    real_deliver = reminder_services._deliver
 
     def slow_deliver(message):
         sending.set()
@@ -413,13 +418,13 @@ def test_a_move_during_a_send_waits_for_it_then_the_new_time_gets_its_reminder(c
         delivered.append(message.body)
         real_deliver(message)
 
-    monkeypatch.setattr(services, "_deliver", slow_deliver)
+    monkeypatch.setattr(reminder_services, "_deliver", slow_deliver)
     moment = datetime(2026, 12, 9, 9, 0, tzinfo=CLINIC)
 
     def worker():
         try:
             with time_machine.travel(moment, tick=False):
-                services.reminder_send(reminder_id=reminder.pk)
+                reminder_services.reminder_send(reminder_id=reminder.pk)
         finally:
             connection.close()
 
@@ -440,8 +445,8 @@ def test_a_move_during_a_send_waits_for_it_then_the_new_time_gets_its_reminder(c
 
 @pytest.mark.django_db(transaction=True)
 def test_failed_attempts_back_off_then_the_row_fails_with_its_error(settings, celery_eager):
-    settings.EMAIL_BACKEND = "tests.booking.test_reminders.RefusingBackend"
-    services._close_mail_connection()
+    settings.EMAIL_BACKEND = "tests.reminders.test_services.RefusingBackend"
+    reminder_services._close_mail_connection()
     with time_machine.travel(BOOKED_AT, tick=False):
         visit = book("consultation", datetime(2026, 12, 10, 9, 0, tzinfo=CLINIC))
     confirmation = visit.reminders.get(kind="confirmation")
@@ -450,8 +455,8 @@ def test_failed_attempts_back_off_then_the_row_fails_with_its_error(settings, ce
     # Staff see what failed, not the patient's address that the server's reply repeats.
     assert confirmation.last_error == "SMTPRecipientsRefused: 550"
     moment = BOOKED_AT
-    for attempt in range(2, services.MAX_ATTEMPTS + 1):
-        moment += reminders.retry_delay(attempt - 1)
+    for attempt in range(2, reminder_services.MAX_ATTEMPTS + 1):
+        moment += timing.retry_delay(attempt - 1)
         send_due(moment - timedelta(seconds=1))
         assert Reminder.objects.get(pk=confirmation.pk).attempts == attempt - 1, "retried too early"
         send_due(moment)
@@ -527,7 +532,7 @@ class TestRideHomeAndStaff:
         mail.outbox.clear()
         confirmation = visit.reminders.get(kind="confirmation")
         response = client.post(
-            "/admin/booking/reminder/", {"action": "resend", "_selected_action": [confirmation.pk]}, follow=True
+            "/admin/reminders/reminder/", {"action": "resend", "_selected_action": [confirmation.pk]}, follow=True
         )
         assert "1 reminder(s) will be sent within a minute." in response.content.decode()
         assert [m.subject for m in mail.outbox] == ["Your appointment is confirmed"]
@@ -537,5 +542,5 @@ class TestRideHomeAndStaff:
         Reminder.objects.filter(appointment=visit, kind="day_before").update(
             status="failed", last_error="SMTPRecipientsRefused: 550"
         )
-        page = admin_client.get("/admin/booking/reminder/?status__exact=failed").content.decode()
+        page = admin_client.get("/admin/reminders/reminder/?status__exact=failed").content.decode()
         assert "SMTPRecipientsRefused: 550" in page and "Day before" in page

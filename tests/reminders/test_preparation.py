@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.preparation import Fasting, fasting_sentence, fasting_times
+from reminders.preparation import Fasting, fasting_sentence, fasting_times
 
 EST, EDT = timezone(timedelta(hours=-5)), timezone(timedelta(hours=-4))  # New York: winter, summer
 AEST, AEDT = timezone(timedelta(hours=10)), timezone(timedelta(hours=11))  # Sydney: winter, summer
