@@ -67,7 +67,7 @@ bench-slots: $(VENV)/.dev-installed services
 
 ## make bench-reminders: 10,000 due reminders through a real worker, Redis and SMTP (figures in bench/README.md).
 bench-reminders: $(VENV)/.dev-installed services
-	cd bench && ../$(BIN)/python reminders.py
+	cd bench && ../$(BIN)/python reminders_burst.py
 
 clean:
 	rm -rf $(VENV) staticfiles var db.sqlite3*

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from booking import visit_status
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)  # 256 bits
@@ -172,10 +174,10 @@ class AppointmentQuerySet(models.QuerySet):
 
 class Appointment(models.Model):
     class Status(models.TextChoices):
-        CONFIRMED = "confirmed", _("Confirmed")
-        CANCELLED = "cancelled", _("Cancelled")
-        COMPLETED = "completed", _("Completed")
-        NO_SHOW = "no_show", _("No show")
+        CONFIRMED = visit_status.CONFIRMED, _("Confirmed")
+        CANCELLED = visit_status.CANCELLED, _("Cancelled")
+        COMPLETED = visit_status.COMPLETED, _("Completed")
+        NO_SHOW = visit_status.NO_SHOW, _("No show")
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
     clinician = models.ForeignKey(Clinician, on_delete=models.PROTECT, related_name="appointments")

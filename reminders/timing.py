@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from booking.visit_status import CANCELLED, CONFIRMED, NO_SHOW
+
 CONFIRMATION, PREPARATION, DAY_BEFORE, FOLLOW_UP = "confirmation", "preparation", "day_before", "follow_up"
 CANCELLATION = "cancellation"  # not a rule: sent whenever a visit still ahead is cancelled
 # Sent before the visit: pointless, even misleading, once it has started.
@@ -49,10 +51,10 @@ def due_at(*, rule: Rule, start: datetime, time_zone: str, now: datetime) -> dat
 def wanted_for(*, kind: str, status: str) -> bool:
     """Whether a reminder of this kind has a reason to exist for a visit in this status."""
     if kind == CANCELLATION:
-        return status == "cancelled"
-    if status in ("cancelled", "no_show"):
+        return status == CANCELLED
+    if status in (CANCELLED, NO_SHOW):
         return False
-    return status == "confirmed" or kind not in BEFORE_VISIT  # completed: the follow-up only
+    return status == CONFIRMED or kind not in BEFORE_VISIT  # completed: the follow-up only
 
 
 def still_useful(*, kind: str, start: datetime, due: datetime, now: datetime) -> bool:

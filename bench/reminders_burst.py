@@ -299,11 +299,11 @@ def main() -> None:
     speed_after = machine_speed()
     print(f"machine speed:     {speed_before:.0f} ms before, {speed_after:.0f} ms after (less is faster)")
     print(f"received:          {len(received)} e-mails, {len(counts)} distinct (of {COUNT})")
-    print(f"all sent in:       {last:8.1f} s   (target <= 30 s){'' if arrived else '  -- TIMED OUT'}")
+    print(f"all sent in:       {last:8.1f} s   (target <= 120 s){'' if arrived else '  -- TIMED OUT'}")
     print(f"throughput:        {len(received) / last:8.0f} e-mails/s")
     print(
         f"lateness:          max {last:.1f} s, p50 {statistics.median(lateness):.1f} s, "
-        f"p95 {percentile(lateness, 0.95):.1f} s   (target max <= 60 s)"
+        f"p95 {percentile(lateness, 0.95):.1f} s   (target max <= 120 s)"
     )
     print(f"dispatch pass:     {dispatch[-1] if dispatch else '?'} in the worker (queueing 10,000 tasks)")
     per_mail = {name: seconds / COUNT * 1000 for name, seconds in servers.items()}
