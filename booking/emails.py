@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from booking.models import Appointment, Patient
+from booking.models import Appointment, Patient, TreatmentPlan
 from telemed.timezones import zone_label
 
 
@@ -47,14 +47,17 @@ def patient_email(*, subject: str, template: str, context: dict, to: Patient) ->
     return message
 
 
-def approval_email(patient: Patient) -> EmailMultiAlternatives:
+def approval_email(plan: TreatmentPlan) -> EmailMultiAlternatives:
+    """The booking link of an approved plan. The subject names no treatment (SPEC, "Reminders")."""
     context = {
-        "patient": patient,
-        "booking_url": site_url("booking:start", query={"patient": patient.booking_token}),
+        "patient": plan.patient,
+        "sessions": plan.sessions,
+        "min_hours_between": plan.min_hours_between,
+        "booking_url": site_url("booking:start", query={"patient": plan.patient.booking_token}),
     }
     return patient_email(
         subject=_("You can now book your next appointments"),
         template="booking/email/approval",
         context=context,
-        to=patient,
+        to=plan.patient,
     )

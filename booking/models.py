@@ -3,6 +3,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -133,11 +134,6 @@ class Patient(models.Model):
     email = models.EmailField(_("e-mail"), max_length=254)
     phone = models.CharField(_("phone"), max_length=32)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
-    approved_for_treatment_at = models.DateTimeField(_("approved for treatment"), null=True, blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    approval_emailed_at = models.DateTimeField(_("booking link e-mailed"), null=True, blank=True, editable=False)
     booking_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     # A booking by somebody who typed this record's e-mail with other details and had not
     # proven the address: kept as its own record, pointing at the one whose e-mail it shares,
@@ -154,7 +150,6 @@ class Patient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        permissions = [("approve_treatment", _("Can approve a patient for treatment sessions"))]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
@@ -165,6 +160,81 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return f"Patient #{self.pk}"
+
+
+MAX_PLAN_SESSIONS = 52
+MAX_PLAN_SPACING_HOURS = 24 * 90
+
+
+class TreatmentPlan(models.Model):
+    """A clinician's approval of a course of treatment (SPEC: "an approval is a plan"): one
+    treatment type, a number of sessions, a minimum spacing between them, given after a reviewed
+    screening. The patient books within it; cancelled and no-show visits give their session back."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatment_plans")
+    appointment_type = models.ForeignKey(
+        AppointmentType,
+        verbose_name=_("treatment"),
+        on_delete=models.PROTECT,
+        related_name="treatment_plans",
+        limit_choices_to={"needs_approval": True},
+    )
+    sessions = models.PositiveSmallIntegerField(
+        _("sessions"), validators=[MinValueValidator(1), MaxValueValidator(MAX_PLAN_SESSIONS)]
+    )
+    min_hours_between = models.PositiveSmallIntegerField(
+        _("minimum hours between sessions"), default=0, validators=[MaxValueValidator(MAX_PLAN_SPACING_HOURS)]
+    )
+    # The reviewed screening the approval rests on; empty only on approvals given before plans existed.
+    screening = models.ForeignKey(
+        "screening.Screening",
+        verbose_name=_("screening"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="treatment_plans",
+    )
+    note = models.TextField(_("note"), max_length=2000, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved"))
+    emailed_at = models.DateTimeField(_("booking link e-mailed"), null=True, blank=True, editable=False)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_reason = models.CharField(_("why it ended"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-approved_at"]
+        verbose_name = _("treatment plan")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sessions__gte=1, sessions__lte=MAX_PLAN_SESSIONS), name="treatment_plan_sessions_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "appointment_type"])]
+
+    def __str__(self) -> str:
+        return f"Treatment plan #{self.pk}"
+
+
+class PatientNote(models.Model):
+    """A dated, signed note by staff on a patient's record; notes are added, never edited."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("note"), max_length=2000)
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("staff note")
+
+    def __str__(self) -> str:
+        return f"Note #{self.pk}"
 
 
 class AppointmentQuerySet(models.QuerySet):
@@ -194,6 +264,15 @@ class Appointment(models.Model):
     screening = models.ForeignKey(
         "screening.Screening", null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
     )
+    treatment_plan = models.ForeignKey(
+        TreatmentPlan,
+        verbose_name=_("treatment plan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     ride_confirmed_at = models.DateTimeField(_("ride home confirmed"), null=True, blank=True)
@@ -212,6 +291,8 @@ class Appointment(models.Model):
             # The treatment session's chart (SPEC, "Session chart"), held by the visit it records.
             ("chart_session", _("Can chart a treatment session")),
             ("sign_session", _("Can sign a treatment session's chart")),
+            # The manager's CSV of visits for a date range (booking/staff_views.py), without clinical data.
+            ("export_visits", _("Can export visits as CSV")),
         ]
         indexes = [models.Index(fields=["clinician", "blocked_start", "blocked_end"])]
         constraints = [

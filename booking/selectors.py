@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Count, F, Q
 
-from booking import slots
-from booking.models import Appointment, AppointmentType, TimeOff, WorkingHours
+from booking import plan_rules, slots
+from booking.models import Appointment, AppointmentType, Patient, TimeOff, TreatmentPlan, WorkingHours
 from screening.models import Screening
 
 # Busy times just outside the window still matter: a slot's buffers reach beyond it.
@@ -226,3 +227,94 @@ def rebook_query(appointment: Appointment) -> dict[str, str]:
         else None
     )
     return {"screening": token} if token else {"patient": appointment.patient.booking_token}
+
+
+# The visits that take up one of a plan's sessions: a cancelled or missed visit gives it back.
+PLAN_SESSION_STATUSES = (Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED)
+
+
+def plans_with_use(plans):
+    """Plans annotated with `used`: their sessions booked or given."""
+    return plans.annotate(used=Count("visits", filter=Q(visits__status__in=PLAN_SESSION_STATUSES)))
+
+
+def plan_sessions_left(plan: TreatmentPlan) -> int:
+    used = getattr(plan, "used", None)
+    if used is None:
+        used = plan.visits.filter(status__in=PLAN_SESSION_STATUSES).count()
+    return max(plan.sessions - used, 0)
+
+
+def open_plan(*, patient: Patient, appointment_type: AppointmentType) -> TreatmentPlan | None:
+    """The patient's plan for this treatment with sessions still to book: the latest approved."""
+    plans = plans_with_use(
+        TreatmentPlan.objects.filter(patient=patient, appointment_type=appointment_type, ended_at__isnull=True)
+    )
+    return plans.filter(used__lt=F("sessions")).order_by("-approved_at").first()
+
+
+def plan_session_starts(plan: TreatmentPlan, *, ignore_appointment_id: int | None = None) -> list[datetime]:
+    """When the plan's sessions are booked or were given, for its spacing rule."""
+    visits = plan.visits.filter(status__in=PLAN_SESSION_STATUSES).exclude(pk=ignore_appointment_id)
+    return list(visits.values_list("start", flat=True))
+
+
+def has_open_plan(patient: Patient) -> bool:
+    """Whether the patient has a plan with sessions still to book, of any treatment."""
+    plans = plans_with_use(TreatmentPlan.objects.filter(patient=patient, ended_at__isnull=True))
+    return plans.filter(used__lt=F("sessions")).exists()
+
+
+def visit_placement(
+    *, appointment_type: AppointmentType, clinician_id: int, start: datetime, ignore_appointment_id: int | None = None
+) -> slots.Placement:
+    """Whether a visit staff place at `start` keeps to this clinician's working hours, time off and
+    other visits (slots.visit_placement), from three queries: whatever the type, the clinician's own week."""
+    rules = slot_rules(appointment_type)
+    padded = slots.padded(start, rules)
+    since, until = padded.start - BUSY_MARGIN, padded.end + BUSY_MARGIN
+    hours = WorkingHours.objects.filter(clinician_id=clinician_id).values_list("weekday", "start", "end")
+    time_off = TimeOff.objects.filter(clinician_id=clinician_id, start__lt=until, end__gt=since).values_list(
+        "start", "end"
+    )
+    busy = (
+        Appointment.objects.active()
+        .filter(clinician_id=clinician_id, blocked_start__lt=until, blocked_end__gt=since)
+        .exclude(pk=ignore_appointment_id)
+        .values_list("blocked_start", "blocked_end")
+    )
+    return slots.visit_placement(
+        start=start,
+        rules=rules,
+        clinic_tz=ZoneInfo(settings.CLINIC_TIME_ZONE),
+        working_hours=[slots.WorkingBlock(*block) for block in hours],
+        time_off=[slots.Interval(*interval) for interval in time_off],
+        busy=[slots.Interval(*interval) for interval in busy],
+    )
+
+
+def series_gap(plan: TreatmentPlan) -> timedelta:
+    """The least time between two sessions of a series: the plan's spacing, and never less than
+    one visit with its recovery (a patient is in one chair at a time)."""
+    kind = plan.appointment_type
+    return max(timedelta(hours=plan.min_hours_between), kind.duration + timedelta(minutes=kind.recovery_minutes))
+
+
+def series_proposal(*, plan: TreatmentPlan, first: plan_rules.Pick, count: int, now: datetime) -> list[plan_rules.Pick]:
+    """The plan's next `count` sessions from `first` (plan_rules.propose_series) among the type's
+    open times up to its booking horizon: the same queries whatever the horizon or the count."""
+    kind = plan.appointment_type
+    found = open_starts(
+        type_slug=kind.slug,
+        window_start=first[1],
+        window_end=now + timedelta(days=kind.horizon_days + 1),
+        now=now,
+        rules=slot_rules(kind),
+    )
+    return plan_rules.propose_series(
+        found.as_datetimes() if found else [],
+        first=first,
+        count=count,
+        min_gap=series_gap(plan),
+        booked=plan_session_starts(plan),
+    )

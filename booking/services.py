@@ -7,16 +7,28 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
-from booking import selectors, slots
-from booking.models import Appointment, AppointmentType, Patient
+from booking import plan_rules, selectors, slots
+from booking.models import (
+    MAX_PLAN_SESSIONS,
+    MAX_PLAN_SPACING_HOURS,
+    Appointment,
+    AppointmentType,
+    Patient,
+    PatientNote,
+    TreatmentPlan,
+)
 from reminders.services import reminders_sync
 from screening.models import Outcome, Screening
+from staff.audit import acting_as
+from staff.mixins import clinic_time
 from telemed.owed import lost_since
 from telemed.people import person_name
 from telemed.queueing import enqueue
@@ -56,9 +68,7 @@ def booking_refusal(
     if not appointment_type.active:
         return _("This kind of appointment cannot be booked online. Please call us.")
     if appointment_type.needs_approval:
-        if patient is None or patient.approved_for_treatment_at is None:
-            return _("Treatment sessions are booked after a clinician has approved your treatment plan.")
-        return ""
+        return plan_refusal(patient=patient, appointment_type=appointment_type)
     if appointment_type.requires_screening:
         if screening is None or screening.submitted_at is None:
             return _("Please complete the screening first; it leads you to booking.")
@@ -70,6 +80,15 @@ def booking_refusal(
     if patient is None:
         return _("Follow-up visits are for patients who have had a consultation with us.")
     return ""
+
+
+def plan_refusal(*, patient: Patient | None, appointment_type: AppointmentType) -> "StrOrPromise":
+    """Why this patient may not book a session of this treatment now (empty when they may)."""
+    if patient is not None and selectors.open_plan(patient=patient, appointment_type=appointment_type):
+        return ""
+    if patient is not None and patient.treatment_plans.filter(appointment_type=appointment_type).exists():
+        return _("You have booked every session of your treatment plan. To talk about more sessions, please call us.")
+    return _("Treatment sessions are booked within a treatment plan, after a clinician has approved it.")
 
 
 ONE_CONSULTATION = _lazy(
@@ -233,27 +252,76 @@ def appointment_book(
             )
             if clinician_id is None:
                 raise _taken(appointment_type, start, now)
-            end, blocked_start, blocked_end = visit_times(appointment_type, start)
-            appointment = Appointment.objects.create(
-                patient=patient_for_booking(details=details, proven=proven_patient),
-                clinician_id=clinician_id,
+            patient = patient_for_booking(details=details, proven=proven_patient)
+            if appointment_type.needs_approval:
+                _plan_link_check(patient=patient, proven_patient=proven_patient)
+            plan = _plan_for(patient=patient, appointment_type=appointment_type, start=start, time_zone=time_zone)
+            return _visit_create(
                 appointment_type=appointment_type,
+                clinician_id=clinician_id,
                 start=start,
-                end=end,
-                blocked_start=blocked_start,
-                blocked_end=blocked_end,
+                patient=patient,
+                plan=plan,
                 time_zone=time_zone,
                 request_key=request_key,
                 screening=screening,
+                now=now,
             )
-            reminders_sync(appointment=appointment, now=now)
-            return appointment
     except IntegrityError:
         # Either the same request won a race with itself, or another patient took the time.
         existing = Appointment.objects.filter(request_key=request_key).first()
         if existing:
             return existing
         raise _taken(appointment_type, start, now) from None
+
+
+class PlanRefused(BookingError):
+    """A treatment session the patient's plan does not allow (none left, too close to another)."""
+
+
+def _plan_for(
+    *, patient: Patient, appointment_type: AppointmentType, start: datetime, time_zone: str, ignore=None
+) -> TreatmentPlan | None:
+    """The plan a treatment session is booked within, locked until the booking commits, so two
+    bookings at once cannot both take its last session. None for a type that needs no approval."""
+    if not appointment_type.needs_approval:
+        return None
+    plan = selectors.open_plan(patient=patient, appointment_type=appointment_type)
+    if plan is None:
+        raise PlanRefused(plan_refusal(patient=patient, appointment_type=appointment_type))
+    locked = _plan_locked(plan.pk)
+    if selectors.plan_sessions_left(locked) < 1:
+        raise PlanRefused(plan_refusal(patient=patient, appointment_type=appointment_type))
+    plan_spacing_check(plan=locked, start=start, time_zone=time_zone, ignore_appointment_id=ignore)
+    return locked
+
+
+def _plan_locked(plan_id: int) -> TreatmentPlan:
+    """The plan locked until the transaction ends, its sessions counted after the lock: two
+    bookings at once wait in turn and the second sees the first's session."""
+    TreatmentPlan.objects.select_for_update().filter(pk=plan_id).exists()
+    return selectors.plans_with_use(TreatmentPlan.objects.filter(pk=plan_id)).get()
+
+
+def plan_spacing_check(*, plan: TreatmentPlan, start: datetime, time_zone: str, ignore_appointment_id=None) -> None:
+    """Refuse a session closer to another of the plan's than its minimum spacing."""
+    gap = timedelta(hours=plan.min_hours_between)
+    other = plan_rules.too_close(
+        start, selectors.plan_session_starts(plan, ignore_appointment_id=ignore_appointment_id), gap
+    )
+    if other is not None:
+        local = timezone.localtime(other, ZoneInfo(time_zone))
+        raise PlanRefused(
+            _(
+                "Your clinician asked for at least %(hours)d hours between sessions, and you have one on "
+                "%(day)s at %(time)s. Please choose a time further from it."
+            )
+            % {
+                "hours": plan.min_hours_between,
+                "day": formats.date_format(local, "l, F j"),
+                "time": formats.time_format(local, "g:i A"),
+            }
+        )
 
 
 def _taken(appointment_type: AppointmentType, start: datetime, now: datetime) -> SlotTaken:
@@ -290,6 +358,9 @@ def appointment_reschedule(
             )
             if clinician_id is None:
                 raise _taken(locked.appointment_type, start, now)
+            if locked.treatment_plan_id is not None:
+                plan = TreatmentPlan.objects.select_for_update().get(pk=locked.treatment_plan_id)
+                plan_spacing_check(plan=plan, start=start, time_zone=locked.time_zone, ignore_appointment_id=locked.pk)
             locked.end, locked.blocked_start, locked.blocked_end = visit_times(locked.appointment_type, start)
             locked.start, locked.clinician_id = start, clinician_id
             locked.sequence += 1
@@ -323,50 +394,107 @@ def appointment_cancel(
         return locked
 
 
-def patients_approve_for_treatment(*, patients, user, now: datetime | None = None) -> int:
-    """Approve for treatment sessions; each newly approved patient is e-mailed a booking link."""
+def treatment_plan_approve(
+    *,
+    screening: Screening,
+    appointment_type: AppointmentType,
+    sessions: int,
+    min_hours_between: int,
+    note: str,
+    by,
+    patient: Patient | None = None,
+    now: datetime | None = None,
+) -> TreatmentPlan:
+    """Approve a treatment plan after a reviewed screening; the patient is e-mailed a booking link
+    for it. `patient`: whose plan it is; by default the patient of the screening's visits, else
+    the record the screening's details lead to (`patient_for_booking`: never rewritten)."""
     now = now or timezone.now()
     with transaction.atomic():
-        newly = list(patients.filter(approved_for_treatment_at__isnull=True).select_for_update())
-        for patient in newly:  # one save each: the audit trail records every approval, and by whom
-            patient.approved_for_treatment_at, patient.approved_by = now, user
-            patient.save(update_fields=["approved_for_treatment_at", "approved_by"])
-            # The default binds this patient (python/mypy#15459: mypy cannot infer such a lambda).
-            transaction.on_commit(lambda patient_id=patient.pk: _send_approval(patient_id))  # type: ignore[misc]
-    return len(newly)
+        screening = Screening.objects.select_for_update().get(pk=screening.pk)
+        if not appointment_type.needs_approval:
+            raise PlanRefused(_("Plans are for treatments that need a clinician's approval."))
+        if screening.submitted_at is None or screening.reviewed_at is None:
+            raise PlanRefused(_("A plan is approved after the screening has been reviewed."))
+        if screening.clinical_outcome == Outcome.NOT_SUITABLE:
+            raise PlanRefused(_("This screening rules the treatment out (not suitable): no plan can rest on it."))
+        patient = patient or screening_patient(screening)
+        if not 1 <= sessions <= MAX_PLAN_SESSIONS or not 0 <= min_hours_between <= MAX_PLAN_SPACING_HOURS:
+            raise PlanRefused(_("Sessions and spacing are outside what a plan can hold."))
+        if selectors.open_plan(patient=patient, appointment_type=appointment_type):
+            raise PlanRefused(_("This patient already has an open plan for this treatment: end it first."))
+        plan = TreatmentPlan.objects.create(
+            patient=patient,
+            appointment_type=appointment_type,
+            sessions=sessions,
+            min_hours_between=min_hours_between,
+            screening=screening,
+            note=note.strip()[:2000],
+            approved_by=by,
+            approved_at=now,
+        )
+        # The default binds this plan (python/mypy#15459: mypy cannot infer such a lambda).
+        transaction.on_commit(lambda plan_id=plan.pk: _send_approval(plan_id))  # type: ignore[misc]
+    return plan
 
 
-def _send_approval(patient_id: int) -> None:
-    """Broker down: the approval stands; the booking link goes with the next sweep (send_missed_approvals)."""
+def screening_patient(screening: Screening) -> Patient:
+    """The patient a screening belongs to: the one its visits were booked for, else the record
+    its details lead to (a new one when none matches; an existing one is never rewritten)."""
+    booked = Patient.objects.filter(appointments__screening=screening, anonymised_at=None).order_by("pk").first()
+    if booked is not None:
+        return booked
+    return patient_for_booking(
+        details=PatientDetails(
+            full_name=screening.full_name,
+            email=screening.email,
+            phone=screening.phone,
+            date_of_birth=screening.date_of_birth,
+        )
+    )
+
+
+def treatment_plan_end(*, plan: TreatmentPlan, reason: str, now: datetime | None = None) -> TreatmentPlan:
+    """End a plan early: no more sessions are booked within it; those booked stay."""
+    with transaction.atomic():
+        locked = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+        if locked.ended_at is None:
+            locked.ended_at, locked.ended_reason = now or timezone.now(), reason.strip()[:500]
+            locked.save(update_fields=["ended_at", "ended_reason"])
+    return locked
+
+
+def _send_approval(plan_id: int) -> None:
+    """Broker down: the plan stands; the booking link goes with the next sweep (send_missed_approvals)."""
     from booking.tasks import send_treatment_approval
 
-    enqueue(send_treatment_approval, [(patient_id,)])
+    enqueue(send_treatment_approval, [(plan_id,)])
 
 
-def treatment_approval_notify(*, patient_id: int) -> bool:
-    """E-mail an approved patient their booking link, once: the row records that it went."""
+def treatment_approval_notify(*, plan_id: int) -> bool:
+    """E-mail the patient of an approved plan their booking link, once: the row records that it went."""
     from booking.emails import approval_email
 
     with transaction.atomic():
-        patient = (
-            Patient.objects.select_for_update()
-            .filter(pk=patient_id, approved_for_treatment_at__isnull=False, approval_emailed_at__isnull=True)
+        plan = (
+            TreatmentPlan.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .filter(pk=plan_id, emailed_at__isnull=True, ended_at__isnull=True, patient__anonymised_at=None)
             .first()
         )
-        if patient is None:
+        if plan is None:
             return False
-        approval_email(patient).send()
-        patient.approval_emailed_at = timezone.now()
-        patient.save(update_fields=["approval_emailed_at"])
+        approval_email(plan).send()
+        plan.emailed_at = timezone.now()
+        plan.save(update_fields=["emailed_at"])
     return True
 
 
 def missed_approvals_notify(*, now: datetime | None = None) -> int:
     """Send the booking-link e-mails whose message was lost (telemed/owed.py). Returns how many."""
-    missed = Patient.objects.filter(
-        approval_emailed_at__isnull=True, **lost_since("approved_for_treatment_at", now or timezone.now())
+    missed = TreatmentPlan.objects.filter(
+        emailed_at__isnull=True, ended_at__isnull=True, **lost_since("approved_at", now or timezone.now())
     ).values_list("pk", flat=True)
-    return sum(treatment_approval_notify(patient_id=patient_id) for patient_id in missed)
+    return sum(treatment_approval_notify(plan_id=plan_id) for plan_id in missed)
 
 
 def appointment_staff_save(
@@ -376,15 +504,13 @@ def appointment_staff_save(
     a new visit). A new time, type or clinician holds new time; a cancel is dated; the reminders
     follow in the same transaction.
 
-    Staff may place a visit outside open slots (they know the clinician's day); the database's
-    exclusion constraint still refuses an overlap.
+    Staff may place a visit outside open slots once they confirm it (AppointmentAdminForm); the
+    database's exclusion constraint still refuses an overlap.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        if changed is None or changed & {"start", "appointment_type", "clinician"}:
-            appointment.end, appointment.blocked_start, appointment.blocked_end = visit_times(
-                appointment.appointment_type, appointment.start
-            )
+        if changed is None or changed & {"start", "appointment_type", "clinician", "status"}:
+            appointment.end, appointment.blocked_start, appointment.blocked_end = staff_visit_times(appointment)
         if changed and changed & {"start", "appointment_type", "status"}:
             appointment.sequence += 1  # the patient's calendar event changes
         if appointment.status == Appointment.Status.CANCELLED and appointment.cancelled_at is None:
@@ -406,3 +532,336 @@ def ride_home_confirm(*, appointment: Appointment, now: datetime | None = None) 
             locked.ride_confirmed_at = now or timezone.now()
             locked.save(update_fields=["ride_confirmed_at", "updated_at"])
     return True
+
+
+def patient_note_add(*, patient: Patient, author, text: str) -> PatientNote:
+    """A staff note on the patient's record, dated and signed by `author`. Notes are added, never
+    edited; the audit trail records each with who wrote it (the request's user)."""
+    note = PatientNote(patient=patient, author=author, text=text.strip())
+    limit = PatientNote._meta.get_field("text").max_length or 0
+    if "\x00" in note.text or len(note.text) > limit:
+        raise ValidationError({"text": _("A note is plain text of at most %(limit)d characters.") % {"limit": limit}})
+    note.full_clean(exclude=["patient", "author"])
+    with transaction.atomic():
+        note.save()
+    return note
+
+
+# --- Staff's visit actions (the day view, the admin): check in, complete, no-show, move ---------------
+
+
+class VisitActionRefused(BookingError):
+    """A staff action this visit's state does not allow; the message is written for staff."""
+
+
+PLACEMENT_REASONS = {
+    slots.OUTSIDE_WORKING_HOURS: _lazy("outside working hours"),
+    slots.DURING_TIME_OFF: _lazy("during time off"),
+    slots.OVER_A_BUFFER: _lazy("over another visit's buffer"),
+}
+CLASH = _lazy("That time overlaps another visit of this clinician. Pick another time or another clinician.")
+
+
+class OutsideHours(BookingError):
+    """A time that is not an open slot for the clinician: staff confirm it before anything is saved or sent."""
+
+    def __init__(self, reasons: "list[StrOrPromise]"):
+        self.reasons = reasons
+        super().__init__(_("This time is %(reasons)s.") % {"reasons": ", ".join(str(reason) for reason in reasons)})
+
+
+def placement_reasons(placement: slots.Placement) -> "list[StrOrPromise]":
+    return [PLACEMENT_REASONS[problem] for problem in placement.problems]
+
+
+def staff_visit_times(appointment: Appointment) -> tuple[datetime, datetime, datetime]:
+    """visit_times() for a visit staff place: its end, and the time it holds, left short where
+    a neighbour's held time begins or ends (a visit placed over a buffer, once confirmed)."""
+    placement = selectors.visit_placement(
+        appointment_type=appointment.appointment_type,
+        clinician_id=appointment.clinician_id,
+        start=appointment.start,
+        ignore_appointment_id=appointment.pk,
+    )
+    return appointment.start + appointment.appointment_type.duration, placement.held.start, placement.held.end
+
+
+def _locked_visit(appointment: Appointment) -> Appointment:
+    return Appointment.objects.select_for_update().select_related("appointment_type").get(pk=appointment.pk)
+
+
+def _not_booked(visit: Appointment) -> VisitActionRefused:
+    return VisitActionRefused(
+        _("This visit is %(status)s, so nothing was changed.") % {"status": visit.get_status_display().lower()}
+    )
+
+
+def appointment_check_in(*, appointment: Appointment, by, now: datetime | None = None) -> Appointment:
+    """The patient has arrived: on the visit's day (clinic time), or up to its end if that is later.
+    Checking in twice keeps the first time."""
+    now = now or timezone.now()
+    with transaction.atomic(), acting_as(by):
+        locked = _locked_visit(appointment)
+        if locked.checked_in_at is not None:
+            return locked
+        if locked.status != Appointment.Status.CONFIRMED:
+            raise _not_booked(locked)
+        zone = ZoneInfo(settings.CLINIC_TIME_ZONE)
+        day_start = datetime.combine(timezone.localdate(locked.start, zone), datetime.min.time(), tzinfo=zone)
+        day_end = datetime.combine(day_start.date() + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        if not day_start <= now < max(day_end, locked.end):
+            raise VisitActionRefused(
+                _("Patients are checked in on the day of their visit; this one is on %(day)s.")
+                % {"day": day_start.strftime("%A %B %d, %Y")}
+            )
+        locked.checked_in_at = now
+        locked.save(update_fields=["checked_in_at", "updated_at"])
+        return locked
+
+
+def _visit_mark(*, appointment: Appointment, status: str, by, now: datetime) -> bool:
+    """Mark a visit that has started completed or no-show; False when it already is."""
+    with transaction.atomic(), acting_as(by):
+        locked = _locked_visit(appointment)
+        if locked.status == status:
+            return False
+        if locked.status != Appointment.Status.CONFIRMED:
+            raise _not_booked(locked)
+        if now < locked.start:
+            raise VisitActionRefused(
+                _("This visit has not started yet (it starts %(start)s), so nothing was changed.")
+                % {"start": clinic_time(locked.start)}
+            )
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+        reminders_sync(appointment=locked, now=now)  # before-visit reminders stop; completed keeps its follow-up
+    return True
+
+
+def appointment_complete(*, appointment: Appointment, by, now: datetime | None = None) -> Appointment:
+    """The visit took place: its check-in message after it still goes."""
+    _visit_mark(appointment=appointment, status=Appointment.Status.COMPLETED, by=by, now=now or timezone.now())
+    appointment.refresh_from_db()
+    return appointment
+
+
+def appointment_no_show(*, appointment: Appointment, by, now: datetime | None = None) -> Appointment:
+    """The patient did not come: no more reminders for this visit."""
+    _visit_mark(appointment=appointment, status=Appointment.Status.NO_SHOW, by=by, now=now or timezone.now())
+    appointment.refresh_from_db()
+    return appointment
+
+
+def _visits_mark(*, appointments, status: str, by, now: datetime | None) -> int:
+    now = now or timezone.now()
+    marked = 0
+    for visit in appointments:  # one save each: the trail has every visit, and by whom
+        try:
+            marked += _visit_mark(appointment=visit, status=status, by=by, now=now)
+        except VisitActionRefused:
+            continue  # not started, cancelled, or already marked otherwise: left as it is
+    return marked
+
+
+def appointments_complete(*, appointments, by, now: datetime | None = None) -> int:
+    """Mark each visit completed that can be (started, still booked); returns how many were."""
+    return _visits_mark(appointments=appointments, status=Appointment.Status.COMPLETED, by=by, now=now)
+
+
+def appointments_no_show(*, appointments, by, now: datetime | None = None) -> int:
+    """Mark each visit no-show that can be (started, still booked); returns how many were."""
+    return _visits_mark(appointments=appointments, status=Appointment.Status.NO_SHOW, by=by, now=now)
+
+
+def appointment_staff_move(
+    *,
+    appointment: Appointment,
+    start: datetime,
+    clinician_id: int,
+    by,
+    outside_hours_confirmed: bool = False,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move a visit for the patient (who asked by phone): one atomic swap, as appointment_reschedule,
+    without the online cut-off, notice or horizon. A time that is not an open slot for the clinician
+    raises OutsideHours, naming why, unless `outside_hours_confirmed`; nothing is saved or sent then.
+    The patient is e-mailed the new time and their calendar event moves."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic(), acting_as(by):
+            locked = _locked_visit(appointment)
+            if locked.status != Appointment.Status.CONFIRMED:
+                raise _not_booked(locked)
+            if start < now:
+                raise VisitActionRefused(_("That time has passed. Pick a time still ahead."))
+            placement = selectors.visit_placement(
+                appointment_type=locked.appointment_type,
+                clinician_id=clinician_id,
+                start=start,
+                ignore_appointment_id=locked.pk,
+            )
+            if placement.clash:
+                raise VisitActionRefused(CLASH)
+            if placement.problems and not outside_hours_confirmed:
+                raise OutsideHours(placement_reasons(placement))
+            if (locked.start, locked.clinician_id) == (start, clinician_id):
+                return locked
+            locked.start, locked.clinician_id = start, clinician_id
+            locked.end = start + locked.appointment_type.duration
+            locked.blocked_start, locked.blocked_end = placement.held.start, placement.held.end
+            locked.sequence += 1
+            locked.save(
+                update_fields=["start", "end", "blocked_start", "blocked_end", "clinician", "sequence", "updated_at"]
+            )
+            reminders_sync(appointment=locked, now=now)
+            return locked
+    except IntegrityError:  # the exclusion constraint: another booking took the time meanwhile
+        raise VisitActionRefused(CLASH) from None
+
+
+def _plan_link_check(*, patient: Patient, proven_patient: Patient | None) -> None:
+    """Treatment sessions are for the patient whose booking link this browser holds."""
+    if proven_patient is None or patient.pk != proven_patient.pk:
+        raise PlanRefused(
+            _(
+                "Treatment sessions are booked from the link in your plan's e-mail, with the "
+                "e-mail address it was sent to."
+            )
+        )
+
+
+def _visit_create(
+    *,
+    appointment_type: AppointmentType,
+    clinician_id: int,
+    start: datetime,
+    patient: Patient,
+    plan: TreatmentPlan | None,
+    time_zone: str,
+    request_key: str,
+    screening: Screening | None,
+    now: datetime,
+) -> Appointment:
+    """One visit written with its reminders, inside the caller's transaction (the clinician found
+    free; the exclusion constraint raises IntegrityError if someone else took the time meanwhile)."""
+    end, blocked_start, blocked_end = visit_times(appointment_type, start)
+    appointment = Appointment.objects.create(
+        patient=patient,
+        treatment_plan=plan,
+        clinician_id=clinician_id,
+        appointment_type=appointment_type,
+        start=start,
+        end=end,
+        blocked_start=blocked_start,
+        blocked_end=blocked_end,
+        time_zone=time_zone,
+        request_key=request_key,
+        screening=screening,
+    )
+    reminders_sync(appointment=appointment, now=now)
+    return appointment
+
+
+class SeriesSlotTaken(BookingError):
+    """One session's time of a series is no longer free: nothing of the series was booked."""
+
+    def __init__(self, number: int, nearby: list[selectors.OpenSlot]):
+        super().__init__(
+            _(
+                "Sorry, the time for session %(number)d was just taken, so nothing is booked yet. "
+                "Please choose another time for it, then book again."
+            )
+            % {"number": number}
+        )
+        self.number = number  # 1-based, in the series' order
+        self.nearby = nearby
+
+
+def series_request_keys(request_key: str, count: int) -> list[str]:
+    """The request key of each session of a series: one per visit, `<key>:<number>` (≤ 60 + 3 characters)."""
+    return [f"{request_key[:60]}:{number}" for number in range(1, count + 1)]
+
+
+def appointment_series_book(
+    *,
+    plan: TreatmentPlan,
+    picks: list[plan_rules.Pick],
+    details: PatientDetails,
+    time_zone: str,
+    request_key: str,
+    proven_patient: Patient | None,
+    now: datetime | None = None,
+) -> list[Appointment]:
+    """Book several sessions of a treatment plan at once: every pick (clinician id or None for
+    any clinician free then, start) or none of them. Refused (PlanRefused) beyond the sessions
+    left or closer than the plan's spacing, to each other or to its sessions already booked; a
+    time no longer free raises SeriesSlotTaken naming the session. The same request_key twice
+    returns the first series (its visits carry series_request_keys)."""
+    now = now or timezone.now()
+    keys = series_request_keys(request_key, len(picks))
+    existing = list(Appointment.objects.filter(request_key__in=keys).order_by("start"))
+    if existing:
+        return existing
+    appointment_type = plan.appointment_type
+    number = 0  # the session being booked, for the error when the database refuses its time
+    try:
+        with transaction.atomic():
+            patient = patient_for_booking(details=details, proven=proven_patient)
+            _plan_link_check(patient=patient, proven_patient=proven_patient)
+            locked = _plan_locked(plan.pk)
+            if locked.patient_id != patient.pk or locked.ended_at is not None:
+                raise PlanRefused(plan_refusal(patient=patient, appointment_type=appointment_type))
+            left = selectors.plan_sessions_left(locked)
+            if not picks or len(picks) > left:
+                raise PlanRefused(series_too_many(left))
+            gap = selectors.series_gap(locked)
+            if close := plan_rules.series_too_close([start for _clinician, start in picks], gap):
+                raise PlanRefused(series_spacing_refusal(locked, *close))
+            appointments = []
+            for number, (clinician_id, start) in enumerate(picks, start=1):
+                plan_spacing_check(plan=locked, start=start, time_zone=time_zone)  # against those booked before
+                free = free_clinician(
+                    appointment_type=appointment_type, clinician_id=clinician_id, start=start, now=now
+                )
+                if free is None:
+                    raise _series_taken(appointment_type, number, start, now)
+                appointments.append(
+                    _visit_create(
+                        appointment_type=appointment_type,
+                        clinician_id=free,
+                        start=start,
+                        patient=patient,
+                        plan=locked,
+                        time_zone=time_zone,
+                        request_key=keys[number - 1],
+                        screening=None,
+                        now=now,
+                    )
+                )
+            return appointments
+    except IntegrityError:
+        # The same request won a race with itself, or another patient took session `number`'s time.
+        existing = list(Appointment.objects.filter(request_key__in=keys).order_by("start"))
+        if existing:
+            return existing
+        raise _series_taken(appointment_type, number, picks[number - 1][1], now) from None
+
+
+def _series_taken(appointment_type: AppointmentType, number: int, start: datetime, now: datetime) -> SeriesSlotTaken:
+    logger.info("booking: series slot taken (type %s, session %s)", appointment_type.pk, number)
+    return SeriesSlotTaken(number, selectors.nearby_slots(appointment_type=appointment_type, around=start, now=now))
+
+
+def series_too_many(left: int) -> str:
+    return ngettext(
+        "Your plan has %(left)d session left to book. Please choose that many.",
+        "Your plan has %(left)d sessions left to book. Please choose no more than that.",
+        left,
+    ) % {"left": left}
+
+
+def series_spacing_refusal(plan: TreatmentPlan, first: int, second: int) -> str:
+    return _(
+        "Sessions %(first)d and %(second)d are closer than the %(hours)d hours your clinician asked for "
+        "between sessions. Please change one of them."
+    ) % {"first": first + 1, "second": second + 1, "hours": plan.min_hours_between}

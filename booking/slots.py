@@ -216,3 +216,73 @@ def _merged(intervals: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]
             starts.append(start)
             ends.append(end)
     return starts, ends
+
+
+# Why a time staff pick is not an open slot (visit_placement); the clinic's words are in booking/services.py.
+OUTSIDE_WORKING_HOURS, DURING_TIME_OFF, OVER_A_BUFFER = "outside_working_hours", "during_time_off", "over_a_buffer"
+
+
+@dataclass(frozen=True)
+class Placement:
+    problems: tuple[str, ...]  # OUTSIDE_WORKING_HOURS, DURING_TIME_OFF, OVER_A_BUFFER, in that order; () when open
+    clash: bool  # the visit itself lies in time another visit holds: never saved
+    held: Interval  # the time it holds: padded(), cut short where another visit's held time begins or ends
+
+
+def visit_placement(
+    *,
+    start: datetime,
+    rules: SlotRules,
+    clinic_tz: ZoneInfo,
+    working_hours: Iterable[WorkingBlock],
+    time_off: Iterable[Interval],
+    busy: Iterable[Interval],
+) -> Placement:
+    """Whether one visit at `start` (any minute, not only the step grid; no notice or horizon: staff
+    place it) keeps to the clinician's day as open_starts() reads it: the visit and its recovery
+    within working hours (blocks that touch count as one), its padded time clear of time off and of
+    the time other visits hold (`busy`, already padded).
+
+    A visit placed over another's buffer anyway holds only the time left between its neighbours,
+    so that no two visits' held times overlap (the database's rule); the visit itself must not
+    lie in time another visit holds (`clash`).
+    """
+    _check_rules(rules)
+    begin = micros(_utc(start, "start"))
+    visit_end = begin + rules.duration // ONE_MICROSECOND
+    in_hours_end = visit_end + rules.recovery // ONE_MICROSECOND
+    padded_start = begin - rules.buffer_before // ONE_MICROSECOND
+    padded_end = in_hours_end + rules.buffer_after // ONE_MICROSECOND
+
+    blocks_by_weekday = _blocks_by_weekday(working_hours)
+    spans: list[tuple[int, int]] = []
+    day = _local_date(begin, clinic_tz) - ONE_DAY
+    while day <= _local_date(in_hours_end, clinic_tz) + ONE_DAY:
+        for block in blocks_by_weekday.get(day.weekday(), ()):
+            spans.append((_wall_to_micros(day, block.start, clinic_tz), _wall_to_micros(day, block.end, clinic_tz)))
+        day += ONE_DAY
+    span_starts, span_ends = _merged(spans)
+    in_hours = any(low <= begin and in_hours_end <= high for low, high in zip(span_starts, span_ends, strict=True))
+
+    off = [(micros(_utc(i.start, "time off start")), micros(_utc(i.end, "time off end"))) for i in time_off]
+    held_by_others = [(micros(_utc(i.start, "busy start")), micros(_utc(i.end, "busy end"))) for i in busy]
+    problems = []
+    if not in_hours:
+        problems.append(OUTSIDE_WORKING_HOURS)
+    if any(low < padded_end and padded_start < high for low, high in off):
+        problems.append(DURING_TIME_OFF)
+    if any(low < padded_end and padded_start < high for low, high in held_by_others):
+        problems.append(OVER_A_BUFFER)
+    clash = any(low < visit_end and begin < high for low, high in held_by_others)
+    held_start, held_end = padded_start, padded_end
+    if not clash:
+        for low, high in held_by_others:
+            if high <= begin:
+                held_start = max(held_start, high)
+            elif low >= visit_end:
+                held_end = min(held_end, low)
+    return Placement(
+        problems=tuple(problems),
+        clash=clash,
+        held=Interval(EPOCH + timedelta(microseconds=held_start), EPOCH + timedelta(microseconds=held_end)),
+    )

@@ -6,8 +6,8 @@ from booking import services
 
 
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=6)
-def send_treatment_approval(patient_id: int) -> None:
-    services.treatment_approval_notify(patient_id=patient_id)
+def send_treatment_approval(plan_id: int) -> None:
+    services.treatment_approval_notify(plan_id=plan_id)
 
 
 @shared_task

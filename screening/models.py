@@ -24,6 +24,15 @@ class Outcome(models.TextChoices):
     URGENT = triage.URGENT, _("Urgent")
 
 
+class ReviewDecision(models.TextChoices):
+    """What a clinician decided on reviewing a screening (the review queue)."""
+
+    CONTACTED = "contacted", _("Contacted the patient")
+    CONSULTATION = "consultation", _("Needs a consultation")
+    PLAN = "plan", _("Approved a treatment plan")
+    NOT_SUITABLE = "not_suitable", _("Not suitable")
+
+
 class ScreeningQuerySet(models.QuerySet):
     def submitted(self):
         return self.filter(submitted_at__isnull=False)
@@ -77,6 +86,10 @@ class Screening(models.Model):
         related_name="+",
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_decision = models.CharField(_("decision"), max_length=20, choices=ReviewDecision.choices, blank=True)
+    review_note = models.TextField(_("review note"), max_length=2000, blank=True)
+    # An urgent screening still unreviewed after URGENT_REVIEW_HOURS: when the clinicians were alerted again.
+    review_overdue_alerted_at = models.DateTimeField(_("overdue review alerted"), null=True, blank=True)
 
     objects = ScreeningQuerySet.as_manager()
 

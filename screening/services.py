@@ -4,7 +4,7 @@ import dataclasses
 import datetime
 import json
 import logging
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,14 +14,19 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from screening import scoring, triage
 from screening.instruments import GAD7, PCL5, PHQ9
-from screening.models import UNFINISHED_KEPT_DAYS, Screening
+from screening.models import UNFINISHED_KEPT_DAYS, ReviewDecision, Screening
 from screening.step_rules import active_step_slugs, first_incomplete_slug
+from staff.audit import acting_as
 from telemed.owed import lost_since
 from telemed.people import age_on
 from telemed.queueing import enqueue_on_commit
+
+if TYPE_CHECKING:
+    from booking.models import AppointmentType
 
 logger = logging.getLogger(__name__)
 
@@ -206,18 +211,154 @@ def missed_urgent_alerts_send(*, now: datetime.datetime | None = None) -> int:
     return sum(urgent_screening_alert(screening_id=screening_id) for screening_id in missed)
 
 
-@transaction.atomic
-def screenings_mark_reviewed(*, screenings, user) -> int:
-    """Record the review by `user`; one save each, so the audit trail has every one."""
-    now = timezone.now()
-    pending = list(screenings.filter(reviewed_at__isnull=True).select_for_update())
-    for screening in pending:
-        screening.reviewed_by, screening.reviewed_at = user, now
-        screening.save(update_fields=["reviewed_by", "reviewed_at", "updated_at"])
-    return len(pending)
-
-
 def unfinished_screenings_purge(*, now: datetime.datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - datetime.timedelta(days=UNFINISHED_KEPT_DAYS)
     deleted, _ = Screening.objects.unfinished_before(cutoff).delete()
     return deleted
+
+
+REVIEW_NOTE_LIMIT = 2000
+
+
+class ReviewRefused(Exception):
+    """A review that cannot be recorded as given; the message is written for the clinician."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanTerms:
+    """The treatment plan a review approves (booking.services.treatment_plan_approve)."""
+
+    appointment_type: "AppointmentType"
+    sessions: int
+    min_hours_between: int
+    note: str = ""
+
+
+def review_note_text(*, decision: str, note: str, reason: str = "") -> str:
+    """The review note as kept: for "not suitable", the reason first on a line of its own, then the note."""
+    if decision == ReviewDecision.NOT_SUITABLE:
+        return _("Not suitable: %(reason)s") % {"reason": reason.strip()} + "\n\n" + note.strip()
+    return note.strip()
+
+
+def screening_review(
+    *,
+    screening: Screening,
+    by,
+    decision: str,
+    note: str,
+    reason: str = "",
+    plan: PlanTerms | None = None,
+    now: datetime.datetime | None = None,
+) -> Screening:
+    """Record a clinician's review of a submitted screening: who, when, the decision and a note.
+    "Not suitable" needs a reason (kept at the head of the note) and ends the open plans that
+    rest on this screening; "approve a treatment plan" approves `plan` in the same transaction,
+    so a refused plan leaves the screening as it was. A later review replaces the decision; the
+    audit trail keeps every one."""
+    from booking.services import treatment_plan_approve, treatment_plan_end
+
+    now = now or timezone.now()
+    decision = ReviewDecision(decision)
+    if not note.strip():
+        raise ReviewRefused(_("Please write a note: what you found, or what you did."))
+    if decision == ReviewDecision.NOT_SUITABLE and not reason.strip():
+        raise ReviewRefused(_("Please say why the treatment is not suitable."))
+    if decision == ReviewDecision.PLAN and plan is None:
+        raise ReviewRefused(_("Please give the plan's treatment, sessions and spacing."))
+    text = review_note_text(decision=decision, note=note, reason=reason)
+    if len(text) > REVIEW_NOTE_LIMIT:
+        raise ReviewRefused(
+            _("The note and the reason together are longer than %(limit)d characters: please shorten them.")
+            % {"limit": REVIEW_NOTE_LIMIT}
+        )
+    with transaction.atomic(), acting_as(by):
+        locked = Screening.objects.select_for_update().get(pk=screening.pk)
+        if locked.submitted_at is None:
+            raise ReviewRefused(_("This screening has not been submitted yet: there is nothing to review."))
+        locked.reviewed_by, locked.reviewed_at = by, now
+        locked.review_decision, locked.review_note = decision, text
+        locked.save(update_fields=["reviewed_by", "reviewed_at", "review_decision", "review_note", "updated_at"])
+        if plan is not None and decision == ReviewDecision.PLAN:
+            # After the review is saved: a plan rests on a reviewed screening. PlanRefused rolls both back.
+            treatment_plan_approve(
+                screening=locked,
+                appointment_type=plan.appointment_type,
+                sessions=plan.sessions,
+                min_hours_between=plan.min_hours_between,
+                note=plan.note,
+                by=by,
+                now=now,
+            )
+        elif decision == ReviewDecision.NOT_SUITABLE:
+            for open_plan in locked.treatment_plans.filter(ended_at__isnull=True):
+                treatment_plan_end(plan=open_plan, reason=text.splitlines()[0][:500], now=now)
+    return locked
+
+
+def review_recipients() -> list[str]:
+    """The clinicians: active staff allowed to review screenings, with an e-mail; when there are
+    none, whoever is alerted of an urgent screening (alert_recipients)."""
+    clinicians = (
+        get_user_model()
+        .objects.with_perm(
+            "screening.review_screening", is_active=True, backend="django.contrib.auth.backends.ModelBackend"
+        )
+        .filter(is_staff=True)
+        .exclude(email="")
+    )
+    return list(clinicians.values_list("email", flat=True)) or alert_recipients()
+
+
+def overdue_urgent_reviews_alert(*, now: datetime.datetime | None = None) -> int:
+    """Alert the clinicians again, once each, of urgent screenings still unreviewed
+    URGENT_REVIEW_HOURS after submission (every 5 minutes, beat). Returns how many."""
+    now = now or timezone.now()
+    overdue = _overdue_urgent(now).values_list("pk", flat=True)
+    if not overdue:
+        return 0
+    recipients = review_recipients()
+    if not recipients:
+        logger.error("overdue urgent review: no clinician e-mail to alert (set SCREENING_ALERT_EMAILS)")
+        return 0
+    return sum(_overdue_review_alert(screening_id=pk, recipients=recipients, now=now) for pk in overdue)
+
+
+def _overdue_urgent(now: datetime.datetime):
+    # Clock hours, not business hours: an urgent screening means a safety answer, and nights
+    # and weekends are when nobody else is looking.
+    submitted_before = now - datetime.timedelta(hours=settings.URGENT_REVIEW_HOURS)
+    return Screening.objects.filter(
+        urgent=True,
+        submitted_at__lte=submitted_before,
+        reviewed_at__isnull=True,
+        review_overdue_alerted_at__isnull=True,
+    )
+
+
+def _overdue_review_alert(*, screening_id: int, recipients: list[str], now: datetime.datetime) -> bool:
+    """One e-mail, claimed by the row: a second beat run skips the locked row, then finds it alerted."""
+    with transaction.atomic():
+        screening = (
+            _overdue_urgent(now).select_for_update(skip_locked=True).filter(pk=screening_id).only("pk", "submitted_at")
+        ).first()
+        if screening is None:
+            return False
+        hours = int((now - cast(datetime.datetime, screening.submitted_at)).total_seconds() // 3600)
+        link = settings.SITE_URL + reverse("admin:screening_screening_review", args=[screening.pk])
+        waited = ngettext(
+            "An urgent screening has waited %(hours)d hour for review.",
+            "An urgent screening has waited %(hours)d hours for review.",
+            hours,
+        ) % {"hours": hours}
+        send_mail(
+            subject=_("Urgent: a screening is still waiting for review"),
+            message=_("%(waited)s\n\nPlease review it and contact the person today:\n%(link)s\n\n")
+            % {"waited": waited, "link": link}
+            + _("No answers are included in this e-mail."),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=recipients,
+        )
+        screening.review_overdue_alerted_at = now
+        screening.save(update_fields=["review_overdue_alerted_at"])
+    return True

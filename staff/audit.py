@@ -3,7 +3,10 @@ and from where (AuditlogMiddleware), and every staff view of clinical data as an
 entry. Managers browse it in the admin; nobody changes or deletes an entry (only the retention
 purge, staff/services.py)."""
 
+from contextlib import contextmanager
+
 from auditlog.cid import get_cid
+from auditlog.context import auditlog_value, set_actor
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
@@ -26,6 +29,8 @@ SCREENING_TRACKED = [
     "staff_alerted_at",
     "reviewed_by",
     "reviewed_at",
+    "review_decision",
+    "review_overdue_alerted_at",
 ]
 REMINDER_TRACKED = ["kind", "due_at", "status", "attempts", "sent_at", "last_error"]
 
@@ -37,6 +42,8 @@ def register_models() -> None:
 
     auditlog.register(booking.Patient, exclude_fields=TOKENS)
     auditlog.register(booking.Appointment, exclude_fields=[*TOKENS, "updated_at", "blocked_start", "blocked_end"])
+    auditlog.register(booking.TreatmentPlan)
+    auditlog.register(booking.PatientNote)
     auditlog.register(Reminder, include_fields=REMINDER_TRACKED)
     auditlog.register(Screening, include_fields=SCREENING_TRACKED)
     for model in (
@@ -121,3 +128,17 @@ class AuditActorMiddleware(AuditlogMiddleware):
     @staticmethod
     def _get_actor(request):
         return getattr(request, "user", None)  # lazy; not a User for anonymous requests, so no actor
+
+
+@contextmanager
+def acting_as(user):
+    """The changes saved inside are `user`'s in the trail: within a request the middleware's
+    actor and address stay (its context is restored after), in a shell or a task it is `user`."""
+    previous = auditlog_value.get(None)
+    address = previous.get("remote_addr") if previous else None
+    try:
+        with set_actor(user, remote_addr=address):
+            yield
+    finally:
+        if previous is not None:
+            auditlog_value.set(previous)

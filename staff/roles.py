@@ -13,6 +13,8 @@ FRONT_DESK = [
     # The day: visits, who is working when, and patients' contact details.
     *perms("booking", "appointment", "view", "add", "change"),
     *perms("booking", "patient", "view", "add", "change"),
+    *perms("booking", "patientnote", "view", "add"),
+    *perms("booking", "treatmentplan", "view"),  # how many sessions are left to book
     *perms("booking", "clinician", "view", "change"),  # change: hours, time off, taking bookings (admin)
     *perms("booking", "workinghours", "view", "add", "change", "delete"),
     *perms("booking", "timeoff", "view", "add", "change", "delete"),
@@ -28,7 +30,8 @@ CLINICIAN = [
     ("booking", "chart_session"),
     ("booking", "sign_session"),
     *perms("booking", "patient", "view", "change"),
-    ("booking", "approve_treatment"),
+    *perms("booking", "patientnote", "view", "add"),
+    *perms("booking", "treatmentplan", "view", "add", "change"),  # add: approve a plan
     *perms("booking", "clinician", "view"),
     *perms("booking", "workinghours", "view"),
     *perms("booking", "timeoff", "view"),
@@ -52,6 +55,7 @@ MANAGER = sorted(
         *perms("auth", "group", "view"),
         *perms("booking", "clinician", "add", "change"),
         *perms("booking", "appointmenttype", "add", "change"),
+        ("booking", "export_visits"),  # visits as CSV, for the clinic's own accounts and planning
         *perms("reminders", "reminderrule", "add", "change", "delete"),
         *perms("education", "article", "add", "delete"),
         *perms("education", "condition", "add", "delete"),

@@ -36,7 +36,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from booking.models import Appointment, Patient
+from booking.models import Appointment, Patient, TreatmentPlan
 from screening.models import Screening
 
 BATCH_SIZE = 500
@@ -125,8 +125,8 @@ def patients_without_visit(*, now: datetime) -> QuerySet:
     return Patient.objects.filter(
         ~Exists(Appointment.objects.active().filter(patient=OuterRef("pk"))),
         ~Exists(theirs.filter(Q(created_at__gt=cutoff) | Q(cancelled_at__gt=cutoff))),
+        ~Exists(TreatmentPlan.objects.filter(patient=OuterRef("pk"))),
         anonymised_at__isnull=True,
-        approved_for_treatment_at__isnull=True,
         created_at__lte=cutoff,
     )
 

@@ -222,6 +222,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    "alert-overdue-urgent-reviews": {
+        "task": "screening.tasks.alert_overdue_urgent_reviews",
+        "schedule": 5 * 60,
+        "options": {"expires": 4 * 60},
+    },
     "send-missed-approvals": {
         "task": "booking.tasks.send_missed_approvals",
         "schedule": 5 * 60,
@@ -258,6 +263,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinic@example.org")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Who is e-mailed at once about an urgent screening; empty: every active staff user with an e-mail.
 SCREENING_ALERT_EMAILS = env.list("SCREENING_ALERT_EMAILS", default=[])
+# An urgent screening still unreviewed this many hours after submission alerts the clinicians
+# again. Clock hours, not business hours: urgent means a safety answer, nights and weekends count.
+URGENT_REVIEW_HOURS = env.int("URGENT_REVIEW_HOURS", default=4)
 EMAIL_TIMEOUT = 10
 
 # --- Clinic --------------------------------------------------------------------------

@@ -98,3 +98,46 @@ def staff_with_role(role: str, **fields):
     user = StaffUserFactory(**fields)
     user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def approved_plan(patient, slug: str, *, sessions: int = 52, min_hours_between: int = 0, by=None):
+    """A treatment plan for `patient`, approved earlier on a reviewed screening and its booking link
+    already e-mailed: the state in which a patient books treatment sessions. (The approval itself,
+    with its e-mail, is tested through `treatment_plan_approve`.)"""
+    from django.utils import timezone
+
+    from booking.models import AppointmentType, TreatmentPlan
+    from screening.models import Outcome, ReviewDecision, Screening
+
+    now = timezone.now()
+    reviewer = by or StaffUserFactory()
+    screening = Screening.objects.create(
+        full_name=patient.full_name,
+        email=patient.email,
+        phone=patient.phone,
+        outcome=Outcome.ELIGIBLE,
+        clinical_outcome=Outcome.ELIGIBLE,
+        submitted_at=now,
+        reviewed_by=reviewer,
+        reviewed_at=now,
+        review_decision=ReviewDecision.PLAN,
+    )
+    return TreatmentPlan.objects.create(
+        patient=patient,
+        appointment_type=AppointmentType.objects.get(slug=slug),
+        sessions=sessions,
+        min_hours_between=min_hours_between,
+        screening=screening,
+        approved_by=reviewer,
+        approved_at=now,
+        emailed_at=now,
+    )
+
+
+def treatment_patient(details, slug: str, **plan):
+    """The patient these booking details lead to, with an approved plan for the treatment `slug`."""
+    from booking.services import patient_for_booking
+
+    patient = patient_for_booking(details=details)
+    approved_plan(patient, slug, **plan)
+    return patient

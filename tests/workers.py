@@ -22,7 +22,13 @@ def wait_until_drained(timeout: float = 30, *, remote=None) -> None:
         if queue_length() == 0 and (_remote_idle(remote) if remote else _local_idle()):
             return
         time.sleep(POLL)
-    raise AssertionError("the workers did not finish their queue in time")
+    seen = _remote_state(remote) if remote else (state.active_requests, state.reserved_requests)
+    raise AssertionError(f"the workers did not finish their queue in time: {queue_length()} queued; {seen}")
+
+
+def _remote_state(app) -> tuple:
+    inspect = app.control.inspect(timeout=0.5)
+    return inspect.active(), inspect.reserved()
 
 
 def _local_idle() -> bool:

@@ -12,7 +12,7 @@ from icalendar import Calendar
 from booking import services
 from booking.models import Appointment, AppointmentType, Patient
 from tests.booking.conftest import clinic_time
-from tests.factories import ClinicianFactory
+from tests.factories import ClinicianFactory, approved_plan
 from tests.frame import assert_frame
 from tests.screening import personas
 from tests.screening.test_flow import complete
@@ -25,15 +25,18 @@ def details(n: int = 1) -> services.PatientDetails:
     return services.PatientDetails(f"Patient {n}", f"patient{n}@example.org", "5550100100")
 
 
-def book(clinician, start, *, key="k1", n=1, slug="consultation"):
-    """Book through the service; `clinician` None: any clinician free then."""
+def book(clinician, start, *, key="k1", n=1, slug="consultation", proven=None):
+    """Book through the service; `clinician` None: any clinician free then. `proven`: the patient
+    whose booking link the browser holds (their own details are typed)."""
+    typed = details(n) if proven is None else services.PatientDetails(proven.full_name, proven.email, proven.phone)
     return services.appointment_book(
         appointment_type=AppointmentType.objects.get(slug=slug),
         clinician_id=clinician.pk if clinician else None,
         start=start,
-        details=details(n),
+        details=typed,
         time_zone="America/New_York",
         request_key=key,
+        proven_patient=proven,
     )
 
 
@@ -122,8 +125,15 @@ class TestBookingFlow:
         patient = Patient.objects.create(full_name="A", email="a@example.org", phone="5550100100")
         screened_client.get(f"/book/?patient={patient.booking_token}")
         assert screened_client.get("/book/iv-infusion/").status_code == 403
-        Patient.objects.filter(pk=patient.pk).update(approved_for_treatment_at=clinic_time(1, 9))
+        approved_plan(patient, "esketamine-nasal")  # a plan for another treatment books none of this one
+        assert screened_client.get("/book/iv-infusion/").status_code == 403
+        plan = approved_plan(patient, "iv-infusion", sessions=1)
         assert screened_client.get("/book/iv-infusion/").status_code == 200
+        book(None, clinic_time(9, 10), slug="iv-infusion", proven=patient)
+        response = screened_client.get("/book/iv-infusion/")
+        assert response.status_code == 403  # its one session is booked
+        assert "booked every session of your treatment plan" in response.content.decode()
+        assert plan.visits.count() == 1
 
 
 @pytest.mark.django_db
@@ -222,7 +232,8 @@ def test_query_budgets_of_the_booking_pages(client, frozen_now, django_assert_ma
     appointment = book(clinician, clinic_time(8, 10))
     with django_assert_max_num_queries(1):  # the appointment types
         assert client.get("/book/").status_code == 200
-    with django_assert_max_num_queries(1):  # the appointment, with its type, clinician and patient
+    # the appointment, with its type, clinician and patient; whether a plan has sessions to book
+    with django_assert_max_num_queries(2):
         assert client.get(f"/appointments/{appointment.token}/").status_code == 200
     # the appointment, the type's clinicians (to choose one), then the slots: working hours and busy times
     with django_assert_max_num_queries(4):

@@ -10,10 +10,10 @@ import pytest
 from django.test import Client
 
 from booking import services
-from booking.models import Appointment, AppointmentType
+from booking.models import Appointment, AppointmentType, Patient
 from tests.booking.conftest import clinic_time
 from tests.booking.test_booking import book, book_through_the_site, choose_through_the_site
-from tests.factories import ClinicianFactory
+from tests.factories import ClinicianFactory, approved_plan
 from tests.frame import assert_frame
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now", "celery_eager")]
@@ -238,7 +238,9 @@ def test_a_video_visit_gets_its_own_room_shown_from_shortly_before_the_start(cli
 
 def test_an_in_person_visit_has_no_video_room_link(settings):
     settings.VIDEO_ROOM_BASE_URL = "https://meet.clinic.example.org/"
-    appointment = book(ClinicianFactory(offers=["iv-infusion"]), clinic_time(10, 9), slug="iv-infusion")
+    patient = Patient.objects.create(full_name="Alex Rivera", email="alex@example.org", phone="5550100123")
+    approved_plan(patient, "iv-infusion")
+    appointment = book(ClinicianFactory(offers=["iv-infusion"]), clinic_time(10, 9), slug="iv-infusion", proven=patient)
     assert appointment.video_url == ""
 
 

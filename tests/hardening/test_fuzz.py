@@ -29,8 +29,8 @@ from booking.models import Appointment
 from reminders.models import Reminder, ReminderKind
 from tests.booking import conftest as booking_fixtures
 from tests.booking.conftest import clinic_time
-from tests.booking.test_booking import book
-from tests.factories import ClinicianFactory
+from tests.booking.test_booking import book, details
+from tests.factories import ClinicianFactory, treatment_patient
 
 frozen_now, screened_client = booking_fixtures.frozen_now, booking_fixtures.screened_client  # shared fixtures
 
@@ -194,7 +194,8 @@ class Clinic:
 def clinic(screened_client) -> Clinic:
     clinician = ClinicianFactory(offers=["consultation", "follow-up", "iv-infusion"])
     visit = book(clinician, clinic_time(9, 10), key="visit")
-    infusion = book(clinician, clinic_time(10, 9), key="infusion", n=2, slug="iv-infusion")
+    planned = treatment_patient(details(2), "iv-infusion")
+    infusion = book(clinician, clinic_time(10, 9), key="infusion", slug="iv-infusion", proven=planned)
     cancelled = services.appointment_cancel(appointment=book(clinician, clinic_time(11, 10), key="cancelled", n=3))
     session = screened_client.cookies[django_settings.SESSION_COOKIE_NAME].value
     return Clinic(clinician.pk, visit.token, infusion.token, cancelled.token, session)

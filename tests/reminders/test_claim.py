@@ -13,10 +13,10 @@ import time_machine
 from django.db import connection
 
 from booking import services
-from booking.models import Appointment, AppointmentType, Clinician, Patient
+from booking.models import Appointment, AppointmentType, Clinician
 from reminders import services as reminder_services
 from reminders.models import Reminder
-from tests.factories import ClinicianFactory
+from tests.factories import ClinicianFactory, treatment_patient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CLINIC = ZoneInfo("America/New_York")
@@ -33,16 +33,17 @@ def visit(celery_eager):
     with time_machine.travel(BOOKED_AT, tick=False):
         clinician = ClinicianFactory(offers=["iv-infusion"], hours=[(day, "07:00", "19:00") for day in range(7)])
         Clinician.objects.filter(pk=clinician.pk).update(credentials="MD", email="dr@clinic.example.org")
+        details = services.PatientDetails("Ana Díaz", "ana@example.org", "5550100100")
         appointment = services.appointment_book(
             appointment_type=AppointmentType.objects.get(slug="iv-infusion"),
             clinician_id=clinician.pk,
             start=datetime(2026, 12, 10, 14, 30, tzinfo=CLINIC),
-            details=services.PatientDetails("Ana Díaz", "ana@example.org", "5550100100"),
+            details=details,
             time_zone="America/Chicago",
             request_key="key-1",
+            proven_patient=treatment_patient(details, "iv-infusion"),
         )
     Appointment.objects.filter(pk=appointment.pk).update(ride_confirmed_at=BOOKED_AT, cancel_reason="")
-    Patient.objects.filter(pk=appointment.patient_id).update(approved_for_treatment_at=BOOKED_AT)
     return appointment
 
 

@@ -16,7 +16,7 @@ from booking.emails import approval_email
 from booking.models import Appointment, AppointmentType, Patient
 from reminders.emails import confirmation_email, reminder_email
 from reminders.models import Reminder, ReminderKind
-from tests.factories import ClinicianFactory
+from tests.factories import ClinicianFactory, approved_plan
 
 # 2:30 PM in New York on Tuesday, March 10, 2026 (EDT, UTC-4), worked out by hand.
 IV_START = datetime(2026, 3, 10, 18, 30, tzinfo=UTC)
@@ -224,7 +224,7 @@ def test_the_confirmation_reminder_is_the_confirmation_email():
 @pytest.mark.django_db
 def test_the_approval_email_links_to_booking_for_this_patient():
     patient = Patient.objects.create(full_name="Alex Rivera", email="alex@example.org", phone="5550100123")
-    message = approval_email(patient)
+    message = approval_email(approved_plan(patient, "iv-infusion"))
     assert link(f"/book/?patient={patient.booking_token}") in message.body
 
 
@@ -301,7 +301,7 @@ def test_every_link_is_absolute_and_opens_the_patients_own_page(client, settings
 @pytest.mark.django_db
 def test_what_a_patient_typed_is_escaped_in_html_and_left_as_typed_in_text():
     patient = Patient.objects.create(full_name="Ann <b>O'Hara & Co</b>", email="ann@example.org", phone="5550100123")
-    message = approval_email(patient)
+    message = approval_email(approved_plan(patient, "iv-infusion"))
     [(html, _mime)] = message.alternatives
 
     assert "Hello Ann &lt;b&gt;O&#x27;Hara &amp; Co&lt;/b&gt;," in html and "<b>O" not in html
@@ -321,7 +321,11 @@ def test_every_email_uses_only_what_it_is_given(settings, time_machine):
     settings.VIDEO_ROOM_BASE_URL = "https://video.example.org/room/"
     time_machine.move_to(IV_START - timedelta(days=3), tick=False)
     messages = [
-        approval_email(Patient.objects.create(full_name="Sam Lee", email="sam@example.org", phone="5550100124"))
+        approval_email(
+            approved_plan(
+                Patient.objects.create(full_name="Sam Lee", email="sam@example.org", phone="5550100124"), "iv-infusion"
+            )
+        )
     ]
     for slug in ("consultation", "iv-infusion"):
         appointment = book(slug, IV_START, email=f"{slug}@example.org")

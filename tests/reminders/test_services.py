@@ -17,7 +17,7 @@ from booking.models import Appointment, AppointmentType
 from reminders import services as reminder_services
 from reminders import timing
 from reminders.models import Reminder, ReminderRule
-from tests.factories import ClinicianFactory, StaffUserFactory, staff_sign_in
+from tests.factories import ClinicianFactory, StaffUserFactory, staff_sign_in, treatment_patient
 
 NEW_YORK, SYDNEY = "America/New_York", "Australia/Sydney"
 EARLY = datetime(2020, 1, 1, tzinfo=UTC)  # a "now" long before every visit below
@@ -130,13 +130,16 @@ BOOKED_AT = datetime(2026, 12, 1, 8, 0, tzinfo=CLINIC)  # a Tuesday
 
 def book(slug: str, start: datetime, *, n: int = 1, zone: str = NEW_YORK) -> Appointment:
     clinician = ClinicianFactory(offers=[slug], hours=[(day, "07:00", "19:00") for day in range(7)])
+    appointment_type = AppointmentType.objects.get(slug=slug)
+    details = services.PatientDetails(f"Patient {n}", f"patient{n}@example.org", "5550100100")
     return services.appointment_book(
-        appointment_type=AppointmentType.objects.get(slug=slug),
+        appointment_type=appointment_type,
         clinician_id=clinician.pk,
         start=start,
-        details=services.PatientDetails(f"Patient {n}", f"patient{n}@example.org", "5550100100"),
+        details=details,
         time_zone=zone,
         request_key=f"key-{n}",
+        proven_patient=treatment_patient(details, slug) if appointment_type.needs_approval else None,
     )
 
 

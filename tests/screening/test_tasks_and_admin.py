@@ -86,7 +86,7 @@ def test_purge_runs_on_the_beat_schedule():
 
 
 @pytest.mark.django_db
-def test_admin_shows_a_readable_summary_and_marks_reviewed(client):
+def test_admin_shows_a_readable_summary_and_the_review_takes_it_off_the_unreviewed_list(client):
     screening = submitted_screening(
         personas.persona(item9=1, conditions=("aneurysm_or_avm", "seizures"), medications=("lamotrigine",))
     )
@@ -101,9 +101,11 @@ def test_admin_shows_a_readable_summary_and_marks_reviewed(client):
     listing = client.get("/admin/screening/screening/?urgent__exact=1&reviewed=no").content.decode()
     assert f"Screening #{screening.pk}" in listing
     response = client.post(
-        "/admin/screening/screening/", {"action": "mark_reviewed", "_selected_action": [screening.pk]}, follow=True
+        f"/admin/screening/screening/{screening.pk}/review/",
+        {"decision": "contacted", "note": "Called back; safe tonight."},
+        follow=True,
     )
-    assert "1 screening(s) marked as reviewed." in response.content.decode()
+    assert f"Screening #{screening.pk} reviewed: Contacted the patient." in response.content.decode()
     screening.refresh_from_db()
     assert screening.reviewed_by == staff and screening.reviewed_at is not None
     assert f"Screening #{screening.pk}" not in client.get("/admin/screening/screening/?reviewed=no").content.decode()

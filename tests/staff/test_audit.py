@@ -82,22 +82,13 @@ def test_opening_a_patients_page_is_an_access_event():
     assert event.actor == front_desk and event.additional_data == {"shown": "patient record"}
 
 
-def test_an_approval_through_the_action_is_a_change_record_with_its_user(django_capture_on_commit_callbacks):
-    patient = Patient.objects.create(full_name="Alex Rivera", email="alex@example.org", phone="5550100123")
-    client, clinician = signed_in("Clinician")
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post("/admin/booking/patient/", {"action": "approve_for_treatment", "_selected_action": [patient.pk]})
-    change = entries(patient, UPDATE).get(changes__has_key="approved_for_treatment_at")
-    assert change.actor == clinician and change.remote_addr == "10.0.0.7"
-    assert change.changes["approved_by"][1] == clinician.pk
-
-
 def test_a_review_and_a_staff_cancel_are_recorded_with_who_did_them(django_capture_on_commit_callbacks):
     screening = submitted_screening(personas.URGENT)
     visit = book(ClinicianFactory(), clinic_time(9, 10))
     client, clinician = signed_in("Clinician")
-    client.post("/admin/screening/screening/", {"action": "mark_reviewed", "_selected_action": [screening.pk]})
-    assert entries(screening, UPDATE).get(changes__has_key="reviewed_at").actor == clinician
+    client.post(f"/admin/screening/screening/{screening.pk}/review/", {"decision": "contacted", "note": "Called."})
+    review = entries(screening, UPDATE).get(changes__has_key="reviewed_at")
+    assert review.actor == clinician and review.changes["review_decision"][1] == "contacted"
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             "/admin/booking/appointment/",

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.test import Client
 
-from booking.models import Appointment, Patient
+from booking.models import Appointment
 from screening.models import Screening
 from tests.factories import StaffUserFactory, staff_sign_in, staff_with_role
 
@@ -101,35 +101,14 @@ def offered(client, url, name) -> bool:
 
 
 @pytest.mark.parametrize(("role", "allowed"), [(FRONT, False), (CLIN, True), (MAN, True)])
-def test_approval_for_treatment_is_a_clinical_decision(records, role, allowed, django_capture_on_commit_callbacks):
-    patient = records["patient"]
-    client = signed_in(role)
-    assert offered(client, "/admin/booking/patient/", "approve_for_treatment") is allowed
-    with django_capture_on_commit_callbacks(execute=True):
-        action(client, "/admin/booking/patient/", "approve_for_treatment", [patient.pk])
-    patient.refresh_from_db()
-    assert (patient.approved_for_treatment_at is not None) is allowed
-    assert any("book your next" in email.subject for email in mail.outbox) is allowed
-
-
-def test_a_user_allowed_only_to_view_patients_cannot_approve_them(records):
-    viewer = StaffUserFactory()
-    viewer.user_permissions.add(Permission.objects.get(codename="view_patient"))
-    client = Client()
-    staff_sign_in(client, viewer)
-    assert client.get("/admin/booking/patient/").status_code == 200
-    assert not offered(client, "/admin/booking/patient/", "approve_for_treatment")
-    action(client, "/admin/booking/patient/", "approve_for_treatment", [records["patient"].pk])
-    assert Patient.objects.get(pk=records["patient"].pk).approved_for_treatment_at is None
-    assert mail.outbox == [] or all("book your next" not in email.subject for email in mail.outbox)
-
-
-@pytest.mark.parametrize(("role", "allowed"), [(FRONT, False), (CLIN, True), (MAN, True)])
-def test_marking_a_screening_reviewed_is_a_clinical_decision(records, role, allowed):
+def test_reviewing_a_screening_is_a_clinical_decision(records, role, allowed):
+    """The review itself (tests/screening/test_review.py has its whole matrix)."""
     screening = records["screening"]
     client = signed_in(role)
-    assert offered(client, "/admin/screening/screening/", "mark_reviewed") is allowed
-    action(client, "/admin/screening/screening/", "mark_reviewed", [screening.pk])
+    response = client.post(
+        f"/admin/screening/screening/{screening.pk}/review/", {"decision": "contacted", "note": "Called back."}
+    )
+    assert response.status_code == (302 if allowed else 403)
     screening.refresh_from_db()
     assert (screening.reviewed_at is not None) is allowed
 

@@ -34,7 +34,9 @@ def test_seed_demo_is_idempotent_and_prints_one_login_per_role(capsys):
     # Six consultations and one infusion for an approved patient, each with its reminders.
     assert Appointment.objects.filter(appointment_type__slug="consultation").count() == 6
     infusion = Appointment.objects.get(appointment_type__slug="iv-infusion")
-    assert infusion.patient.approved_for_treatment_at is not None
+    [plan] = infusion.patient.treatment_plans.all()  # approved on a reviewed screening, the visit within it
+    assert plan.screening.reviewed_at is not None and infusion.treatment_plan == plan
+    assert (plan.appointment_type.slug, plan.sessions, plan.min_hours_between) == ("iv-infusion", 6, 48)
     assert set(Reminder.objects.filter(appointment=infusion).values_list("kind", flat=True)) == {
         "confirmation",
         "preparation",

@@ -26,7 +26,7 @@ from django.test import Client
 from django.utils import timezone
 
 from booking import services
-from booking.models import Appointment, Patient
+from booking.models import Appointment, AppointmentType
 from education import caching
 from education.content_loader import load_content
 from education.models import FAQ, Article, Condition
@@ -280,7 +280,16 @@ def test_a_booking_and_an_approval_during_the_outage_succeed_and_their_e_mails_s
         assert client.get(response["Location"]).status_code == 200
         confirmation = Reminder.objects.get(appointment=appointment, kind=timing.CONFIRMATION)
         assert confirmation.status == Reminder.Status.PENDING and confirmation.due_at <= timezone.now()
-        assert services.patients_approve_for_treatment(patients=Patient.objects.all(), user=StaffUserFactory()) == 1
+        clinician_user = StaffUserFactory()
+        Screening.objects.filter(pk=screening.pk).update(reviewed_at=timezone.now(), reviewed_by=clinician_user)
+        services.treatment_plan_approve(
+            screening=screening,
+            appointment_type=AppointmentType.objects.get(slug="iv-infusion"),
+            sessions=6,
+            min_hours_between=48,
+            note="",
+            by=clinician_user,
+        )
         assert mail.outbox == []
 
         redis_proxy.start()

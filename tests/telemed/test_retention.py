@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from booking import services
 from booking.models import Appointment, AppointmentType, Patient
 from screening.models import Screening
-from screening.services import screening_step_save, screenings_mark_reviewed
+from screening.services import screening_review, screening_step_save
 from screening.steps import STEPS_BY_SLUG
 from telemed.retention import CATEGORIES, retention_apply
 from telemed.tasks import apply_retention
@@ -185,7 +185,7 @@ def test_unfinished_and_unreviewed_urgent_screenings_are_left_alone():
     assert draft.full_name == SCREENED_NAME  # the unfinished-screening purge deletes drafts, not this
     assert screening_kept(urgent)
 
-    screenings_mark_reviewed(screenings=Screening.objects.filter(pk=urgent.pk), user=StaffUserFactory())
+    screening_review(screening=urgent, by=StaffUserFactory(), decision="contacted", note="Called; has support.")
     assert cleared(retention_apply(now=days(400))) == dict(unbooked_screenings=1)
     assert not screening_kept(urgent)
     assert urgent.outcome == "urgent" and urgent.urgent

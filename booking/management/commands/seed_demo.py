@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from booking import selectors, services
 from booking.models import Appointment, AppointmentType, Clinician, Patient, TimeOff, WorkingHours
+from screening.models import Outcome, ReviewDecision, Screening
 
 # One demo login per staff role (staff/roles.py); none is a superuser. Development data only:
 # seed_demo is refused when DEBUG is off.
@@ -51,6 +52,38 @@ CLINICIANS = [
         blocks(TUE_TO_SAT, ("10:00", "13:00"), ("14:00", "18:00")),
     ),
 ]
+
+
+def demo_plan(*, email: str, treatment: AppointmentType, now: datetime.datetime) -> None:
+    """A reviewed screening and a 6-session plan, 48 hours apart, approved by the demo clinician."""
+    patient = Patient.objects.get(email=email)
+    clinician = get_user_model().objects.get(username="clinician")
+    screening = Screening.objects.create(
+        full_name=patient.full_name,
+        email=patient.email,
+        phone=patient.phone,
+        phq9_total=14,
+        phq9_band="moderate",
+        gad7_total=9,
+        gad7_band="mild",
+        outcome=Outcome.ELIGIBLE,
+        clinical_outcome=Outcome.ELIGIBLE,
+        submitted_at=now - datetime.timedelta(days=3),
+        reviewed_by=clinician,
+        reviewed_at=now - datetime.timedelta(days=1),
+        review_decision=ReviewDecision.PLAN,
+        review_note="Demo review.",
+    )
+    services.treatment_plan_approve(
+        screening=screening,
+        appointment_type=treatment,
+        sessions=6,
+        min_hours_between=48,
+        note="Demo plan.",
+        by=clinician,
+        patient=patient,
+        now=now,
+    )
 
 
 class Command(BaseCommand):
@@ -137,7 +170,7 @@ class Command(BaseCommand):
             number += 1
         # One approved patient with an IV infusion booked: the preparation and ride-home reminders.
         infusion = AppointmentType.objects.get(slug="iv-infusion")
-        Patient.objects.filter(email="demo0@example.org").update(approved_for_treatment_at=now)
+        demo_plan(email="demo0@example.org", treatment=infusion, now=now)
         first = selectors.open_slots(
             appointment_type=infusion, window_start=now, window_end=now + datetime.timedelta(days=14), now=now
         )[:1]
@@ -149,4 +182,5 @@ class Command(BaseCommand):
                 details=services.PatientDetails("Demo Patient 0", "demo0@example.org", "5550100100"),
                 time_zone=settings.CLINIC_TIME_ZONE,
                 request_key=secrets.token_urlsafe(16),
+                proven_patient=Patient.objects.get(email="demo0@example.org"),
             )
