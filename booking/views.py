@@ -8,16 +8,16 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from booking import selectors, services
+from booking import plan_rules, selectors, services
 from booking.calendar import appointment_ics
 from booking.forms import CancelForm, PatientDetailsForm
-from booking.models import Appointment, AppointmentType, Clinician, Patient
+from booking.models import MAX_PLAN_SESSIONS, Appointment, AppointmentType, Clinician, Patient
 from booking.selectors import OpenSlot
 from screening.models import Screening
 from telemed.converters import is_token, whole_number
@@ -84,10 +84,10 @@ def choose_type(request):
         request.session[SESSION_PATIENT] = token[:64]
         return redirect("booking:start")
     screening, patient = visitor(request)
-    types = [
-        (kind, services.booking_refusal(appointment_type=kind, screening=screening, patient=patient))
-        for kind in AppointmentType.objects.filter(active=True)
-    ]
+    types = []
+    for kind in AppointmentType.objects.filter(active=True):
+        refusal = services.booking_refusal(appointment_type=kind, screening=screening, patient=patient)
+        types.append((kind, refusal, None if refusal else series_offer(patient, kind)))
     return render(request, "booking/choose_type.html", {"types": types, "meta": {"title": _("Book an appointment")}})
 
 
@@ -224,7 +224,12 @@ def pick_time(request, slug: str):
         else:
             error, status = _("Please choose a time."), 400  # nothing the picker could have sent
     context = slot_picker_context(request, appointment_type, zone=patient_zone(request))
-    context.update(error=error, meta={"title": _("Choose a time"), "noindex": True}, action=request.get_full_path())
+    context.update(
+        error=error,
+        meta={"title": _("Choose a time"), "noindex": True},
+        action=request.get_full_path(),
+        offer=series_offer(_patient, appointment_type),
+    )
     return render(request, "booking/pick_time.html", context, status=status)
 
 
@@ -427,6 +432,7 @@ def manage(request, token: str):
         booked="booked" in request.GET,
         moved="moved" in request.GET,
         ride_saved="ride" in request.GET,
+        has_plan=selectors.has_open_plan(appointment.patient),
     )
 
 
@@ -544,3 +550,344 @@ def calendar_ics(request, token: str):
     response = HttpResponse(appointment_ics(appointment), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
     return response
+
+
+# --- A treatment plan's remaining sessions booked at once (series) ---------------------------
+# The session holds the series being chosen: the plan's id and each session's clinician id (or
+# None, any clinician) and start as ISO text, nothing about the patient. The details typed go
+# where the one-visit flow keeps them (SESSION_DETAILS, stored_details).
+SESSION_SERIES, SESSION_SERIES_BOOKED = "booking_series", "booking_series_booked"
+
+
+def series_offer(patient: Patient | None, appointment_type: AppointmentType) -> dict | None:
+    """The patient's plan for this treatment, as the booking pages show it: its countdown, and
+    the offer to book every remaining session at once when more than one is left."""
+    if patient is None or not appointment_type.needs_approval:
+        return None
+    plan = selectors.open_plan(patient=patient, appointment_type=appointment_type)
+    if plan is None:
+        return None
+    return {"slug": appointment_type.slug, "left": selectors.plan_sessions_left(plan), "sessions": plan.sessions}
+
+
+def series_visitor(request, slug: str, *, chosen: bool = False):
+    """(type, plan, sessions left, patient, the series being chosen) for a series, or the page
+    that refuses it; `chosen`: back to the first step when no series is being chosen."""
+    appointment_type, refusal, _screening, patient = bookable_type(request, slug)
+    plan = None
+    if not refusal and patient is not None and appointment_type.needs_approval:
+        plan = selectors.open_plan(patient=patient, appointment_type=appointment_type)
+    if plan is None:
+        refusal = refusal or _("Booking several sessions at once is for a treatment plan a clinician has approved.")
+        return render(
+            request, "booking/refused.html", {"refusal": refusal, "appointment_type": appointment_type}, status=403
+        )
+    plan.appointment_type = appointment_type
+    picks = stored_series(request, plan)
+    if chosen and picks is None:
+        return redirect("booking:series", slug=slug)
+    return appointment_type, plan, selectors.plan_sessions_left(plan), patient, picks
+
+
+def stored_series(request, plan) -> list[plan_rules.Pick] | None:
+    """The series this browser is choosing for `plan`, or None (none, another plan's, or unreadable)."""
+    stored = request.session.get(SESSION_SERIES)
+    if not isinstance(stored, dict) or stored.get("plan") != plan.pk:
+        return None
+    try:
+        picks = [(clinician, datetime.fromisoformat(start)) for clinician, start in stored["picks"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return picks or None
+
+
+def store_series(request, plan, picks: list[plan_rules.Pick]) -> None:
+    request.session[SESSION_SERIES] = {
+        "plan": plan.pk,
+        "picks": [[clinician, start.isoformat()] for clinician, start in picks],
+    }
+
+
+def series_pick_refusal(request, plan, choice, *, earliest: datetime | None = None, others=()) -> str:
+    """Why the patient cannot have this picked time in their series ("" when they can): taken,
+    before `earliest` (its place in the order), or too close to `others` or to a booked session."""
+    if choice is None:
+        return _("Please choose a time.")
+    clinician_id, start = choice[1], choice[0]
+    now = timezone.now()
+    if not services.free_clinician(
+        appointment_type=plan.appointment_type, clinician_id=clinician_id, start=start, now=now
+    ):
+        return _("Sorry, that time is not free. Please choose another.")
+    gap = selectors.series_gap(plan)
+    zone = patient_zone(request)
+    close = plan_rules.too_close(start, [*selectors.plan_session_starts(plan), *others], gap)
+    if close is not None:
+        local = close.astimezone(zone)
+        return _(
+            "That time is too close to your session on %(day)s at %(time)s: your plan keeps at least "
+            "%(hours)d hours between sessions. Please choose another time."
+        ) % {
+            "day": formats.date_format(local, "l, F j"),
+            "time": formats.time_format(local, "g:i A"),
+            "hours": gap_hours(gap),
+        }
+    if earliest is not None and start < earliest:  # before an earlier session: it would change the order
+        return series_window_text(earliest, zone, plan, later=0)
+    return ""
+
+
+def gap_hours(gap: timedelta) -> int:
+    return -(-gap // timedelta(hours=1))  # whole hours, rounded up
+
+
+def series_window_text(earliest: datetime | None, zone: ZoneInfo, plan, *, later: int) -> str:
+    """The times a session may move to, in words: from the plan's spacing after the session
+    before it; a time close to the `later` sessions after it moves them on too."""
+    parts = []
+    if earliest is not None:
+        local = earliest.astimezone(zone)
+        parts.append(
+            _("To keep %(hours)d hours from the session before it, choose a time from %(day)s at %(time)s on.")
+            % {
+                "hours": gap_hours(selectors.series_gap(plan)),
+                "day": formats.date_format(local, "l, F j"),
+                "time": formats.time_format(local, "g:i A"),
+            }
+        )
+    if later:
+        parts.append(
+            _("If the new time comes too close to the sessions after it, we move them on to keep the spacing.")
+        )
+    return " ".join(parts)
+
+
+def series_picker(
+    request, appointment_type, plan, left: int, *, number: int, count: int, error="", status=200, **extra
+):
+    zone = patient_zone(request)
+    context = slot_picker_context(request, appointment_type, zone=zone)
+    context.update(
+        error=error,
+        number=number,
+        count=count,
+        offer={"slug": appointment_type.slug, "left": left, "sessions": plan.sessions},
+        action=request.get_full_path(),
+        meta={
+            "title": _("Session %(number)d of %(count)d: choose a time") % {"number": number, "count": count},
+            "noindex": True,
+        },
+        **extra,
+    )
+    return render(request, "booking/series_pick.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def series_start(request, slug: str):
+    """Step 1: the first session's time, with the one-visit picker; the engine then proposes the rest."""
+    found = series_visitor(request, slug)
+    if not isinstance(found, tuple):
+        return found
+    appointment_type, plan, left, _patient, _picks = found
+    if left < 2:
+        return redirect("booking:pick", slug=slug)
+    error, status = "", 200
+    if request.method == "POST":
+        choice = parse_choice(request.POST.get("slot", ""))
+        error = series_pick_refusal(request, plan, choice)
+        if not error and choice:
+            first = (choice[1], choice[0])
+            store_series(
+                request, plan, selectors.series_proposal(plan=plan, first=first, count=left, now=timezone.now())
+            )
+            return redirect("booking:series_review", slug=slug)
+        status = 400 if choice is None else 200
+    return series_picker(request, appointment_type, plan, left, number=1, count=left, error=error, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def series_change(request, slug: str, number: int):
+    """Another time for one session of the series, within the spacing from its neighbours."""
+    found = series_visitor(request, slug, chosen=True)
+    if not isinstance(found, tuple):
+        return found
+    appointment_type, plan, left, _patient, picks = found
+    if not 1 <= number <= len(picks):
+        return redirect("booking:series_review", slug=slug)
+    starts = [start for _clinician, start in picks]
+    window = plan_rules.change_window(starts, number - 1, selectors.series_gap(plan))
+    error, status = "", 200
+    if request.method == "POST":
+        choice = parse_choice(request.POST.get("slot", ""))
+        error = series_pick_refusal(request, plan, choice, earliest=window[0], others=starts[: number - 1])
+        if not error and choice:
+            changed = (choice[1], choice[0])
+            query = f"?changed={number}"
+            if plan_rules.within(changed[1], window):
+                picks[number - 1] = changed
+            else:  # too close to the sessions after it: they follow, each at the earliest time that keeps the spacing
+                following = selectors.series_proposal(
+                    plan=plan, first=changed, count=len(picks) - number + 1, now=timezone.now()
+                )
+                picks = picks[: number - 1] + following
+                query += "&moved=1"
+            store_series(request, plan, picks)
+            return redirect(reverse("booking:series_review", args=[slug]) + query)
+        status = 400 if choice is None else 200
+    return series_picker(
+        request,
+        appointment_type,
+        plan,
+        left,
+        number=number,
+        count=len(picks),
+        error=error,
+        status=status,
+        window_text=series_window_text(window[0], patient_zone(request), plan, later=len(picks) - number),
+        current=starts[number - 1].astimezone(patient_zone(request)),
+    )
+
+
+def series_rows(request, slug: str, plan, picks: list[plan_rules.Pick]) -> list[dict]:
+    """Each session of the series as the review page lists it, with its change link (from the
+    first day it may move to)."""
+    zone = patient_zone(request)
+    names = dict(Clinician.objects.filter(pk__in={c for c, _start in picks if c}).values_list("pk", "name"))
+    starts = [start for _clinician, start in picks]
+    gap = selectors.series_gap(plan)
+    rows = []
+    for number, (clinician_id, start) in enumerate(picks, start=1):
+        earliest, _latest = plan_rules.change_window(starts, number - 1, gap)
+        first_day = max(earliest, timezone.now()).astimezone(zone).date() if earliest else None
+        query = f"?from={first_day.isoformat()}" if first_day else ""
+        rows.append(
+            {
+                "number": number,
+                "local": start.astimezone(zone),
+                "clinician": names.get(clinician_id, "") if clinician_id else "",
+                "change": reverse("booking:series_change", args=[slug, number]) + query,
+            }
+        )
+    return rows
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def series_review(request, slug: str):
+    """Step 3: every session of the series, each changeable, then the patient's details and one button."""
+    posted_key = posted_request_key(request) if request.method == "POST" else ""
+    if posted_key and (done := series_booked_by_key(posted_key)):
+        return series_booked_page(request, slug, done)  # a double submit: the first one booked them
+    found = series_visitor(request, slug, chosen=True)
+    if not isinstance(found, tuple):
+        return found
+    appointment_type, plan, left, patient, picks = found
+    zone = patient_zone(request)
+    error, status, nearby, taken_number = "", 200, [], None
+    if request.method == "POST":
+        form = PatientDetailsForm(request.POST)
+        if form.is_valid():
+            request.session[SESSION_DETAILS] = {**form.cleaned_data, "saved_at": timezone.now().isoformat()}
+            request.session.set_expiry(settings.BOOKING_DETAILS_MINUTES * 60)
+            if over_limit(request, "booking") or over_limit(request, "booking-email", by=form.cleaned_data["email"]):
+                return rate_limited(request, kept=True)
+            try:
+                booked = services.appointment_series_book(
+                    plan=plan,
+                    picks=picks,
+                    details=services.PatientDetails(**form.cleaned_data),
+                    time_zone=str(zone),
+                    request_key=posted_key or secrets.token_urlsafe(16),
+                    proven_patient=patient,
+                )
+            except services.SeriesSlotTaken as taken:
+                error, status, taken_number = str(taken), 409, taken.number
+                starts = [start for _clinician, start in picks]
+                window = plan_rules.change_window(starts, taken.number - 1, selectors.series_gap(plan))
+                before = starts[: taken.number - 1]
+                nearby = [
+                    {
+                        "local": slot.start.astimezone(zone),
+                        "value": choice_value(slot.start, picks[taken.number - 1][0]),
+                    }
+                    for slot in OrderedDict((slot.start, slot) for slot in taken.nearby).values()
+                    # Where session N may move to (series_change): the sessions after it follow if need be.
+                    if plan_rules.within(slot.start, (window[0], None))
+                    and plan_rules.too_close(slot.start, before, selectors.series_gap(plan)) is None
+                ]
+            except services.BookingError as refused:
+                error, status = str(refused), 409
+            else:
+                return series_booked_page(request, slug, [visit.pk for visit in booked])
+    else:
+        source = stored_details(request) or {name: getattr(patient, name) for name in ("full_name", "email", "phone")}
+        form = PatientDetailsForm(initial=source)
+    changed = whole_number(request.GET.get("changed", ""), len(picks))
+    moved = changed is not None and 0 < changed < len(picks) and "moved" in request.GET
+    return render(
+        request,
+        "booking/series_review.html",
+        {
+            "appointment_type": appointment_type,
+            "rows": series_rows(request, slug, plan, picks),
+            "count": len(picks),
+            "offer": {"slug": slug, "left": left, "sessions": plan.sessions},
+            "short": len(picks) < left,
+            "horizon_end": (timezone.now() + timedelta(days=appointment_type.horizon_days)).astimezone(zone),
+            "zone": str(zone),
+            "zone_label": zone_label(str(zone)),
+            "form": form,
+            "error": error,
+            "nearby": nearby,
+            "taken_number": taken_number,
+            "changed": changed,
+            "moved": moved,
+            "request_key": secrets.token_urlsafe(16),
+            "meta": {"title": _("Check your sessions"), "noindex": True},
+        },
+        status=status,
+    )
+
+
+def series_booked_by_key(request_key: str) -> list[int]:
+    """The visits a review form already booked (services.series_request_keys)."""
+    keys = services.series_request_keys(request_key, MAX_PLAN_SESSIONS)
+    return list(Appointment.objects.filter(request_key__in=keys).values_list("pk", flat=True))
+
+
+def series_booked_page(request, slug: str, pks: list[int]):
+    for key in (SESSION_SERIES, SESSION_DETAILS):
+        request.session.pop(key, None)
+    request.session.set_expiry(None)
+    request.session[SESSION_SERIES_BOOKED] = pks
+    return redirect("booking:series_booked", slug=slug)
+
+
+@never_cache
+@require_safe
+def series_booked(request, slug: str):
+    """After booking a series: each session, with its own page (to move or cancel one)."""
+    pks = request.session.get(SESSION_SERIES_BOOKED)
+    if not isinstance(pks, list) or not pks:
+        return redirect("booking:start")
+    visits = list(
+        Appointment.objects.filter(pk__in=[pk for pk in pks if isinstance(pk, int)], appointment_type__slug=slug)
+        .select_related("clinician", "appointment_type")
+        .order_by("start")
+    )
+    if not visits:
+        return redirect("booking:start")
+    zone = ZoneInfo(visits[0].time_zone)
+    return render(
+        request,
+        "booking/series_booked.html",
+        {
+            "appointment_type": visits[0].appointment_type,
+            "visits": [{"visit": visit, "local": visit.start.astimezone(zone)} for visit in visits],
+            "zone": str(zone),
+            "zone_label": zone_label(str(zone)),
+            "meta": {"title": _("Your sessions are booked"), "noindex": True},
+        },
+    )
