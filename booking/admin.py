@@ -1,8 +1,19 @@
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Replace
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -12,20 +23,30 @@ from booking.models import (
     AppointmentType,
     Clinician,
     Patient,
+    PatientNote,
     TimeOff,
+    TreatmentPlan,
     WorkingHours,
 )
+from booking.patient_record import patient_record, record_patient
+from booking.selectors import plan_sessions_left, plans_with_use, visit_placement
 from booking.services import (
     appointment_cancel,
     appointment_staff_save,
-    patients_approve_for_treatment,
+    appointments_complete,
+    appointments_no_show,
+    patient_note_add,
+    placement_reasons,
     ride_home_confirm,
-    visit_times,
+    treatment_plan_end,
 )
 from reminders.admin import ReminderInline, ReminderRuleInline
 from reminders.models import Reminder
 from reminders.services import reminder_rules_apply, reminders_resend
+from screening.admin import ANSWERS_PERMISSION
+from staff.audit import record_access
 from staff.mixins import ClinicalRecordAdmin, clinic_time
+from telemed.people import PHONE_PUNCTUATION
 
 
 class WorkingHoursInline(admin.TabularInline):
@@ -88,45 +109,195 @@ class DetailsDifferFilter(admin.SimpleListFilter):
         return queryset
 
 
+# A search term longer than any searched field, or with a NUL (PostgreSQL refuses one in a
+# query; no stored value holds one), matches nobody.
+SEARCH_TERM_LIMIT = 254
+SEARCH_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")  # as the screening asks for a date of birth
+PHONE_SEARCH_MIN_DIGITS = 3
+
+
+def typed_date(term: str) -> date | None:
+    """A date typed as YYYY-MM-DD or MM/DD/YYYY, or None."""
+    for pattern in SEARCH_DATE_FORMATS:
+        try:
+            return datetime.strptime(term, pattern).date()  # noqa: DTZ007 - a calendar date, no time
+        except ValueError:
+            continue
+    return None
+
+
+def typed_phone_digits(term: str) -> str:
+    """The digits of a term made only of a phone number's characters (digits, spaces, brackets,
+    dots, dashes, a leading +), the last 10 of a longer one (a US number with or without its 1);
+    "" for any other term."""
+    digits = PHONE_PUNCTUATION.sub("", term).removeprefix("+")
+    if len(digits) < PHONE_SEARCH_MIN_DIGITS or not (digits.isascii() and digits.isdigit()):
+        return ""
+    return digits[-10:]
+
+
+def phone_digits(field: str):
+    """The stored phone number without the punctuation people type in it, as an expression."""
+    expression: models.F | Replace = models.F(field)
+    for char in " ().-+":
+        expression = Replace(expression, Value(char), Value(""))
+    return expression
+
+
+NO_NUL_IN_NOTE = ProhibitNullCharactersValidator(
+    message=_(
+        "The note holds a hidden character (a NUL) that cannot be stored, often left by copying from "
+        "another program. Type that part again, or paste the text as plain text."
+    )
+)
+
+
+class PatientNoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"),
+        max_length=PatientNote._meta.get_field("text").max_length,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Dated and signed with your name; a note cannot be changed once added."),
+        error_messages={
+            "required": _("Write the note before adding it."),
+            "max_length": _(
+                "A note can be at most %(limit_value)d characters; this one has %(show_value)d. "
+                "Shorten it, or add it as two notes."
+            ),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        text = self.fields["text"]
+        text.validators = [
+            validator if not isinstance(validator, ProhibitNullCharactersValidator) else NO_NUL_IN_NOTE
+            for validator in text.validators
+        ]
+
+
+class PatientChangeList(ChangeList):
+    def url_for_result(self, result):
+        """A row opens the patient's record page (the change page edits contact details); a
+        chooser pop-up keeps Django's own link, which picks the row."""
+        if self.is_popup:
+            return super().url_for_result(result)
+        return reverse("admin:booking_patient_record", args=[result.pk], current_app=self.model_admin.admin_site.name)
+
+
 @admin.register(Patient)
 class PatientAdmin(ClinicalRecordAdmin):
-    list_display = ["__str__", "full_name", "email", "details_differ", "approved_for_treatment_at"]
+    list_display = ["__str__", "full_name", "email", "phone", "date_of_birth", "details_differ", "edit_link"]
     list_filter = [DetailsDifferFilter]
     search_fields = ["full_name", "email", "phone"]
+    search_help_text = _("Name, e-mail, phone (digits are enough) or date of birth (YYYY-MM-DD or MM/DD/YYYY).")
     # The booking link's token is never shown: whoever holds it can act as the patient.
     readonly_fields = [
         "details_differ_from",
-        "approved_for_treatment_at",
-        "approved_by",
-        "approval_emailed_at",
         "anonymised_at",
         "created_at",
     ]
-    actions = ["approve_for_treatment"]
 
     @admin.display(description=_("details differ from the record"), ordering="details_differ_from")
     def details_differ(self, obj) -> str:
         """Somebody booked with this record's e-mail but other details: staff check with the patient."""
         return _("Patient #%(id)s") % {"id": obj.details_differ_from_id} if obj.details_differ_from_id else ""
 
+    @admin.display(description=_("contact details"))
+    def edit_link(self, obj):
+        url = reverse("admin:booking_patient_change", args=[obj.pk], current_app=self.admin_site.name)
+        label = _("Edit contact details of patient #%(id)s") % {"id": obj.pk}
+        return format_html('<a href="{}" aria-label="{}">{}</a>', url, label, _("Edit"))
+
     def access_shown(self, request, obj) -> str:
         return "patient record"
 
-    def has_approve_permission(self, request) -> bool:
-        return request.user.has_perm("booking.approve_treatment")
+    def get_changelist(self, request, **kwargs):
+        return PatientChangeList
 
-    @admin.action(description=_("Approve selected patients for treatment sessions"), permissions=["approve"])
-    def approve_for_treatment(self, request, queryset):
-        count = patients_approve_for_treatment(patients=queryset, user=request.user)
-        self.message_user(
-            request,
-            _("%(count)d patient(s) approved and e-mailed a booking link.") % {"count": count},
-            messages.SUCCESS,
-        )
+    def get_search_results(self, request, queryset, search_term):
+        """Name, e-mail and phone as Django searches them; a date matches the date of birth
+        exactly; a phone number's digits match however the number was punctuated."""
+        term = search_term.strip()
+        if not term:
+            return super().get_search_results(request, queryset, term)
+        if len(term) > SEARCH_TERM_LIMIT or "\x00" in term:
+            return queryset.none(), False
+        if (born := typed_date(term)) is not None:
+            return queryset.filter(date_of_birth=born), False
+        results, may_have_duplicates = super().get_search_results(request, queryset, term)
+        if digits := typed_phone_digits(term):
+            results |= queryset.alias(phone_digits=phone_digits("phone")).filter(phone_digits__contains=digits)
+        return results, may_have_duplicates
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/record/",
+                self.admin_site.admin_view(self.record_view),
+                name="booking_patient_record",
+            ),
+            path(
+                "<int:object_id>/record/notes/",
+                self.admin_site.admin_view(self.note_add_view),
+                name="booking_patient_record_notes",
+            ),
+            *super().get_urls(),
+        ]
+
+    def record_view(self, request, object_id: int):
+        """The patient's page: contact details, screenings, visits, plans and staff notes."""
+        return self._record_page(request, self._record_patient(request, object_id), PatientNoteForm())
+
+    def note_add_view(self, request, object_id: int):
+        patient = self._record_patient(request, object_id)
+        if request.method != "POST":
+            return redirect("admin:booking_patient_record", patient.pk)
+        if not request.user.has_perm("booking.add_patientnote"):
+            raise PermissionDenied
+        form = PatientNoteForm(request.POST)
+        if not form.is_valid():
+            return self._record_page(request, patient, form)
+        patient_note_add(patient=patient, author=request.user, text=form.cleaned_data["text"])
+        self.message_user(request, _("Note added."), messages.SUCCESS)
+        return redirect(reverse("admin:booking_patient_record", args=[patient.pk]) + "#notes")
+
+    def _record_patient(self, request, object_id: int) -> Patient:
+        if not request.user.has_perm("booking.view_patient"):
+            raise PermissionDenied
+        patient = record_patient(object_id)
+        if patient is None:
+            raise Http404
+        return patient
+
+    def _record_page(self, request, patient: Patient, form: PatientNoteForm) -> TemplateResponse:
+        with_scores = request.user.has_perm(ANSWERS_PERMISSION)
+        record = patient_record(patient=patient, with_scores=with_scores, now=timezone.now())
+        record_access(patient, shown="patient record with screening scores" if with_scores else "patient record")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Record of patient #%(id)s") % {"id": patient.pk},
+            "opts": self.opts,
+            "record": record,
+            "patient": patient,
+            "clinical_shown": with_scores,  # screening scores and plan notes
+            "notes_shown": request.user.has_perm("booking.view_patientnote"),
+            "can_add_note": request.user.has_perm("booking.add_patientnote"),
+            "can_change_patient": self.has_change_permission(request, patient),
+            "form": form,
+            "clinic_time_zone": settings.CLINIC_TIME_ZONE,
+        }
+        return TemplateResponse(request, "admin/booking/patient/record.html", context)
 
 
 class AppointmentAdminForm(forms.ModelForm):
-    """Staff edits, checked before saving: a real time zone, and no overlap with another visit."""
+    """Staff edits, checked before saving: a real time zone, no overlap with another visit, and a
+    time outside the clinician's open slots only once staff say so (nothing saved or e-mailed before)."""
+
+    # Shown (and needed) only when the time is outside working hours, in time off or over a buffer.
+    outside_hours_confirmed = forms.BooleanField(
+        label=_("Yes, book outside hours"), required=False, widget=forms.HiddenInput
+    )
 
     class Meta:
         model = Appointment
@@ -153,18 +324,23 @@ class AppointmentAdminForm(forms.ModelForm):
         cleaned = super().clean()
         kind, start, clinician = (cleaned.get(f) for f in ("appointment_type", "start", "clinician"))
         status = cleaned.get("status")
-        if kind and start and clinician and status != Appointment.Status.CANCELLED:
-            _end, held_from, held_until = visit_times(kind, start)
-            clash = (
-                Appointment.objects.active()
-                .filter(clinician=clinician, blocked_start__lt=held_until, blocked_end__gt=held_from)
-                .exclude(pk=self.instance.pk)
-                .first()
+        placed = self.instance.pk is None or {"start", "appointment_type", "clinician", "status"} & set(
+            self.changed_data
+        )
+        if kind and start and clinician and status != Appointment.Status.CANCELLED and placed:
+            placement = visit_placement(
+                appointment_type=kind, clinician_id=clinician.pk, start=start, ignore_appointment_id=self.instance.pk
             )
-            if clash:
+            if placement.clash:
                 raise forms.ValidationError(
-                    _("This overlaps %(other)s of the same clinician (including buffers and recovery).")
-                    % {"other": clash}
+                    _("This overlaps another visit of the same clinician (including buffers and recovery).")
+                )
+            if placement.problems and not cleaned.get("outside_hours_confirmed"):
+                self.fields["outside_hours_confirmed"].widget = forms.CheckboxInput()
+                self.add_error(
+                    "outside_hours_confirmed",
+                    _("This time is %(reasons)s. To book it anyway, tick “Yes, book outside hours”.")
+                    % {"reasons": ", ".join(str(reason) for reason in placement_reasons(placement))},
                 )
         return cleaned
 
@@ -197,12 +373,30 @@ class AppointmentAdmin(ClinicalRecordAdmin):
     ]
     raw_id_fields = ["patient", "screening"]
     inlines = [ReminderInline]
-    actions = ["cancel_visits", "confirm_ride_home", "resend_reminders"]
+    actions = ["cancel_visits", "mark_completed", "mark_no_show", "confirm_ride_home", "resend_reminders"]
 
     form = AppointmentAdminForm
 
+    def get_fields(self, request, obj=None):
+        """The outside-hours confirmation right after the time it confirms."""
+        fields = [name for name in super().get_fields(request, obj) if name != "outside_hours_confirmed"]
+        at = fields.index("start") + 1 if "start" in fields else len(fields)
+        return [*fields[:at], "outside_hours_confirmed", *fields[at:]]
+
     def save_model(self, request, obj, form, change):
         appointment_staff_save(appointment=obj, changed=frozenset(form.changed_data) if change else None)
+
+    @admin.action(description=_("Mark selected visits completed"), permissions=["change"])
+    def mark_completed(self, request, queryset):
+        visits = list(queryset.order_by("start"))
+        count = appointments_complete(appointments=visits, by=request.user)
+        _report_marked(self, request, count, len(visits), _("%(count)d visit(s) marked completed."))
+
+    @admin.action(description=_("Mark selected visits no-show"), permissions=["change"])
+    def mark_no_show(self, request, queryset):
+        visits = list(queryset.order_by("start"))
+        count = appointments_no_show(appointments=visits, by=request.user)
+        _report_marked(self, request, count, len(visits), _("%(count)d visit(s) marked no-show."))
 
     @admin.display(description=_("start (clinic time)"), ordering="start")
     def local_start(self, obj):
@@ -261,3 +455,133 @@ class AppointmentAdmin(ClinicalRecordAdmin):
     @admin.display(description=_("patient"), ordering="patient__full_name")
     def patient_name(self, obj):
         return obj.patient.full_name
+
+
+def _report_marked(model_admin, request, count: int, selected: int, done) -> None:
+    """What a bulk mark did, in words: how many changed, and how many were left as they were."""
+    model_admin.message_user(request, done % {"count": count}, messages.SUCCESS)
+    if selected > count:
+        model_admin.message_user(
+            request,
+            _("%(count)d visit(s) left as they were: not started yet, cancelled, or marked already.")
+            % {"count": selected - count},
+            messages.WARNING,
+        )
+
+
+class PlanStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("open", _("Open")), ("ended", _("Ended")))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("open", "ended"):
+            return queryset.filter(ended_at__isnull=self.value() == "open")
+        return queryset
+
+
+PLAN_FIELDS = (
+    "patient_link", "appointment_type", "sessions", "sessions_left", "spacing", "note", "screening_link",
+    "approved_by", "approved", "emailed", "ended", "ended_reason",
+)  # fmt: skip
+
+
+class PlanEndForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept with the plan, for the clinic. The patient is not e-mailed."),
+        error_messages={"required": _("Please give the reason for ending the plans.")},
+    )
+
+
+@admin.register(TreatmentPlan)
+class TreatmentPlanAdmin(ClinicalRecordAdmin):
+    """Plans are approved by a screening's review only (the review queue); here they are read, and
+    ended early with a reason. Sessions left are counted in the list's one query (plans_with_use)."""
+
+    list_display = [
+        "__str__",
+        "patient_link",
+        "appointment_type",
+        "sessions",
+        "sessions_left",
+        "spacing",
+        "approved_by",
+        "approved",
+        "emailed",
+        "ended",
+    ]
+    list_filter = ["appointment_type", PlanStateFilter]
+    list_select_related = ["patient", "appointment_type", "approved_by"]
+    search_fields = ["patient__full_name", "patient__email"]
+    actions = ["end_plans"]
+    fields = readonly_fields = PLAN_FIELDS
+
+    def get_queryset(self, request):
+        return plans_with_use(super().get_queryset(request))
+
+    def has_add_permission(self, request):
+        return False  # a plan is approved by reviewing a screening (admin:screening_screening_review_queue)
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing of a plan is edited on its page; "change" is ending plans, the list's action.
+        return obj is None and super().has_change_permission(request)
+
+    def access_shown(self, request, obj) -> str:
+        return "treatment plan"
+
+    @admin.display(description=_("patient"), ordering="patient__full_name")
+    def patient_link(self, obj):
+        url = reverse("admin:booking_patient_change", args=[obj.patient_id])
+        return format_html('<a href="{}">{}</a>', url, obj.patient.full_name or obj.patient)
+
+    @admin.display(description=_("sessions left"))
+    def sessions_left(self, obj) -> int:
+        return plan_sessions_left(obj)
+
+    @admin.display(description=_("spacing"), ordering="min_hours_between")
+    def spacing(self, obj):
+        return _("at least %(hours)d h") % {"hours": obj.min_hours_between} if obj.min_hours_between else "—"
+
+    @admin.display(description=_("approved"), ordering="approved_at")
+    def approved(self, obj) -> str:
+        return clinic_time(obj.approved_at)
+
+    @admin.display(description=_("booking link e-mailed"), ordering="emailed_at")
+    def emailed(self, obj):
+        return clinic_time(obj.emailed_at) if obj.emailed_at else _("not yet")
+
+    @admin.display(description=_("ended"), ordering="ended_at")
+    def ended(self, obj) -> str:
+        return clinic_time(obj.ended_at) if obj.ended_at else "—"
+
+    @admin.display(description=_("screening"))
+    def screening_link(self, obj):
+        if obj.screening_id is None:
+            return "—"
+        url = reverse("admin:screening_screening_change", args=[obj.screening_id])
+        return format_html('<a href="{}">{}</a>', url, obj.screening)
+
+    @admin.action(description=_("End the selected plans"), permissions=["change"])
+    def end_plans(self, request, queryset):
+        """A page asking for the reason first; no more sessions are booked within the plans."""
+        plans = list(queryset.filter(ended_at__isnull=True))
+        form = PlanEndForm(request.POST if "confirm" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("End treatment plans"),
+                "opts": self.model._meta,
+                "plans": [(plan, plan_sessions_left(plan)) for plan in plans],
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/booking/treatmentplan/end_plans.html", context)
+        for plan in plans:
+            treatment_plan_end(plan=plan, reason=form.cleaned_data["reason"])
+        self.message_user(request, _("%(count)d plan(s) ended.") % {"count": len(plans)}, messages.SUCCESS)
+        return None

@@ -43,7 +43,19 @@ class ClinicAdminSite(admin.AdminSite):
         return response
 
     def get_urls(self):
+        from booking import staff_views as booking_staff  # imports models: not while apps load
+        from booking import visit_views
+
         return [
+            path("schedule/", self.admin_view(booking_staff.schedule_day), name="schedule_day"),
+            path("schedule/week/", self.admin_view(booking_staff.schedule_week), name="schedule_week"),
+            path("schedule/export/", self.admin_view(booking_staff.visits_export), name="visits_export"),
+            path("schedule/visits/bulk/", self.admin_view(visit_views.visit_bulk), name="visit_bulk"),
+            path("schedule/visits/<int:pk>/cancel/", self.admin_view(visit_views.visit_cancel), name="visit_cancel"),
+            path("schedule/visits/<int:pk>/move/", self.admin_view(visit_views.visit_move), name="visit_move"),
+            path(
+                "schedule/visits/<int:pk>/<str:action>/", self.admin_view(visit_views.visit_action), name="visit_action"
+            ),
             path("second-factor/", views.second_factor, name="second_factor"),
             path("second-factor/sign-out/", views.sign_out, name="second_factor_sign_out"),
             path("second-factor/enrol/", views.second_factor_enrol, name="second_factor_enrol"),
