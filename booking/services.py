@@ -1,14 +1,16 @@
 """Every write of the booking app: book, reschedule, cancel. Times are aware; patient data never logged."""
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import psycopg2.errors
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -364,9 +366,18 @@ def appointment_reschedule(
             locked.end, locked.blocked_start, locked.blocked_end = visit_times(locked.appointment_type, start)
             locked.start, locked.clinician_id = start, clinician_id
             locked.sequence += 1
-            locked.save(
-                update_fields=["start", "end", "blocked_start", "blocked_end", "clinician", "sequence", "updated_at"]
-            )
+            with _time_taken_raises_integrity_error():
+                locked.save(
+                    update_fields=[
+                        "start",
+                        "end",
+                        "blocked_start",
+                        "blocked_end",
+                        "clinician",
+                        "sequence",
+                        "updated_at",
+                    ]
+                )
             reminders_sync(appointment=locked, now=now)
             return locked
     except IntegrityError:  # the exclusion constraint: another booking won the race
@@ -443,6 +454,8 @@ def screening_patient(screening: Screening) -> Patient:
     booked = Patient.objects.filter(appointments__screening=screening, anonymised_at=None).order_by("pk").first()
     if booked is not None:
         return booked
+    if not screening.email:  # its details cleared (retention): no one to approve or to e-mail
+        raise PlanRefused(_("This screening no longer holds the patient's details: no plan can be approved on it."))
     return patient_for_booking(
         details=PatientDetails(
             full_name=screening.full_name,
@@ -710,9 +723,18 @@ def appointment_staff_move(
             locked.end = start + locked.appointment_type.duration
             locked.blocked_start, locked.blocked_end = placement.held.start, placement.held.end
             locked.sequence += 1
-            locked.save(
-                update_fields=["start", "end", "blocked_start", "blocked_end", "clinician", "sequence", "updated_at"]
-            )
+            with _time_taken_raises_integrity_error():
+                locked.save(
+                    update_fields=[
+                        "start",
+                        "end",
+                        "blocked_start",
+                        "blocked_end",
+                        "clinician",
+                        "sequence",
+                        "updated_at",
+                    ]
+                )
             reminders_sync(appointment=locked, now=now)
             return locked
     except IntegrityError:  # the exclusion constraint: another booking took the time meanwhile
@@ -730,6 +752,20 @@ def _plan_link_check(*, patient: Patient, proven_patient: Patient | None) -> Non
         )
 
 
+@contextmanager
+def _time_taken_raises_integrity_error():
+    """Writing a visit's time: the exclusion constraint raises IntegrityError when another
+    transaction holds an overlapping visit. When two transactions write overlapping visits at the
+    same instant, each waits on the other's uncommitted row and PostgreSQL breaks the deadlock by
+    rolling one back: for that one, too, the other booking took the time."""
+    try:
+        yield
+    except OperationalError as exc:
+        if isinstance(exc.__cause__, psycopg2.errors.DeadlockDetected):
+            raise IntegrityError("the time was taken by a concurrent booking") from exc
+        raise
+
+
 def _visit_create(
     *,
     appointment_type: AppointmentType,
@@ -745,19 +781,20 @@ def _visit_create(
     """One visit written with its reminders, inside the caller's transaction (the clinician found
     free; the exclusion constraint raises IntegrityError if someone else took the time meanwhile)."""
     end, blocked_start, blocked_end = visit_times(appointment_type, start)
-    appointment = Appointment.objects.create(
-        patient=patient,
-        treatment_plan=plan,
-        clinician_id=clinician_id,
-        appointment_type=appointment_type,
-        start=start,
-        end=end,
-        blocked_start=blocked_start,
-        blocked_end=blocked_end,
-        time_zone=time_zone,
-        request_key=request_key,
-        screening=screening,
-    )
+    with _time_taken_raises_integrity_error():
+        appointment = Appointment.objects.create(
+            patient=patient,
+            treatment_plan=plan,
+            clinician_id=clinician_id,
+            appointment_type=appointment_type,
+            start=start,
+            end=end,
+            blocked_start=blocked_start,
+            blocked_end=blocked_end,
+            time_zone=time_zone,
+            request_key=request_key,
+            screening=screening,
+        )
     reminders_sync(appointment=appointment, now=now)
     return appointment
 

@@ -66,6 +66,12 @@ class TestApproval:
         with pytest.raises(services.PlanRefused, match="need a clinician's approval"):
             approve(screening(), slug="consultation")
 
+    def test_a_screening_whose_details_were_cleared_carries_no_plan_and_makes_no_empty_patient(self):
+        cleared = screening(full_name="", email="", phone="")
+        with pytest.raises(services.PlanRefused, match="no longer holds the patient's details"):
+            approve(cleared)
+        assert not Patient.objects.exists() and not TreatmentPlan.objects.exists() and mail.outbox == []
+
     @pytest.mark.parametrize(("sessions", "hours"), [(0, 48), (53, 48), (6, -1), (6, 2161)])
     def test_sessions_and_spacing_are_bounded(self, sessions, hours):
         with pytest.raises(services.PlanRefused, match="outside what a plan can hold"):

@@ -9,7 +9,7 @@ from icalendar import Calendar
 
 from booking.models import Appointment
 from tests.e2e.conftest import _page
-from tests.factories import ClinicianFactory
+from tests.factories import ClinicianFactory, treatment_patient
 from tests.screening import personas
 from tests.screening.test_tasks_and_admin import submitted_screening
 
@@ -141,13 +141,15 @@ def book_an_infusion(*, patient: str, key: str, clinician: str = "Dr. Sam Ortiz"
     slot = selectors.open_slots(
         appointment_type=infusion, window_start=now, window_end=now + timedelta(days=7), now=now
     )[0]
+    details = services.PatientDetails(patient, f"{patient.split()[0].lower()}@example.org", "5550100100")
     return services.appointment_book(
         appointment_type=infusion,
         clinician_id=slot.clinician_id,
         start=slot.start,
-        details=services.PatientDetails(patient, f"{patient.split()[0].lower()}@example.org", "5550100100"),
+        details=details,
         time_zone="America/New_York",
         request_key=key,
+        proven_patient=treatment_patient(details, "iv-infusion"),
     )
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from tests.booking.test_patient_record import CLIN, FRONT, full_record, signed_in  # noqa: F401 (a fixture)
+from tests.booking.test_patient_record import CLIN, FRONT, full_record, patient, signed_in  # noqa: F401 (fixtures)
 from tests.e2e.test_screening import assert_accessible
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_eager")]
