@@ -250,7 +250,10 @@ def test_a_worker_killed_mid_send_loses_nothing_and_duplicates_at_most_its_one_m
     reminder is sent again. A worker with one child has one message in flight, so one killed worker causes
     at most one duplicate; every other reminder arrives exactly once.
     """
-    settings.REMINDER_QUEUE_LEASE = timedelta(seconds=2)
+    # Longer than the workers take to send all 80, so the dispatch below (every second) queues a
+    # row again only when its claim lapsed: a shorter queue lease re-queued every row still
+    # waiting each second, and the pile of stale messages outlasted the drain on a loaded machine.
+    settings.REMINDER_QUEUE_LEASE = timedelta(seconds=45)
     database = settings.DATABASES["default"]
     url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{connection.settings_dict['NAME']}"
     with SmtpSink(hold_after=20) as sink:
