@@ -147,9 +147,22 @@ class Patient(models.Model):
         related_name="differing_records",
     )
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
+    # The SPRAVATO REMS: an esketamine visit is booked and checked in only for an enrolled patient.
+    rems_enrolled_on = models.DateField(_("REMS enrollment date"), null=True, blank=True)
+    rems_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("REMS enrollment recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    rems_recorded_at = models.DateTimeField(_("REMS enrollment recorded"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        permissions = [("record_rems_enrollment", _("Can record a patient's REMS enrollment"))]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
@@ -288,9 +301,6 @@ class Appointment(models.Model):
     class Meta:
         ordering = ["start"]
         permissions = [
-            # The treatment session's chart (SPEC, "Session chart"), held by the visit it records.
-            ("chart_session", _("Can chart a treatment session")),
-            ("sign_session", _("Can sign a treatment session's chart")),
             # The manager's CSV of visits for a date range (booking/staff_views.py), without clinical data.
             ("export_visits", _("Can export visits as CSV")),
         ]

@@ -39,6 +39,7 @@ def register_models() -> None:
     from booking import models as booking
     from reminders.models import Reminder, ReminderRule
     from screening.models import Screening
+    from treatment import models as treatment
 
     auditlog.register(booking.Patient, exclude_fields=TOKENS)
     auditlog.register(booking.Appointment, exclude_fields=[*TOKENS, "updated_at", "blocked_start", "blocked_end"])
@@ -46,6 +47,17 @@ def register_models() -> None:
     auditlog.register(booking.PatientNote)
     auditlog.register(Reminder, include_fields=REMINDER_TRACKED)
     auditlog.register(Screening, include_fields=SCREENING_TRACKED)
+    # The session chart: every field of every part, before and after.
+    for chart_part in (
+        treatment.SessionRecord,
+        treatment.Observation,
+        treatment.AdverseEvent,
+        treatment.DischargeOverride,
+        treatment.Addendum,
+    ):
+        auditlog.register(chart_part)
+    # Scores are in the trail as a screening's are: that one was added or changed, by whom; not its value.
+    auditlog.register(treatment.Measurement, exclude_fields=["answers", "score"])
     for model in (
         booking.Clinician,
         booking.WorkingHours,

@@ -27,9 +27,8 @@ FRONT_DESK = [
 
 CLINICIAN = [
     *perms("booking", "appointment", "view", "change"),
-    ("booking", "chart_session"),
-    ("booking", "sign_session"),
     *perms("booking", "patient", "view", "change"),
+    ("booking", "record_rems_enrollment"),
     *perms("booking", "patientnote", "view", "add"),
     *perms("booking", "treatmentplan", "view", "add", "change"),  # add: approve a plan
     *perms("booking", "clinician", "view"),
@@ -41,6 +40,15 @@ CLINICIAN = [
     *perms("screening", "screening", "view"),
     ("screening", "view_screening_answers"),
     ("screening", "review_screening"),
+    # The session chart (treatment/): charting, discharge with its overrides, signature, addenda, scores.
+    *perms("treatment", "sessionrecord", "view", "add", "change"),
+    ("treatment", "chart_session"),
+    ("treatment", "sign_session"),
+    *perms("treatment", "observation", "view", "add"),
+    *perms("treatment", "adverseevent", "view", "add"),
+    *perms("treatment", "dischargeoverride", "view"),
+    *perms("treatment", "addendum", "view", "add"),
+    *perms("treatment", "measurement", "view", "add"),
     # Medical review of what patients read.
     *perms("education", "article", "view", "change"),
     *perms("education", "condition", "view", "change"),
@@ -56,6 +64,7 @@ MANAGER = sorted(
         *perms("booking", "clinician", "add", "change"),
         *perms("booking", "appointmenttype", "add", "change"),
         ("booking", "export_visits"),  # visits as CSV, for the clinic's own accounts and planning
+        ("treatment", "submit_rems_form"),  # the REMS monitoring forms due, marked submitted
         *perms("reminders", "reminderrule", "add", "change", "delete"),
         *perms("education", "article", "add", "delete"),
         *perms("education", "condition", "add", "delete"),

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "screening",
     "booking",
     "reminders",
+    "treatment",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +223,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    "alert-missed-check-in-safety-answers": {
+        "task": "treatment.tasks.alert_staff_of_missed_check_in_safety_answers",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     "alert-overdue-urgent-reviews": {
         "task": "screening.tasks.alert_overdue_urgent_reviews",
         "schedule": 5 * 60,
@@ -364,6 +370,8 @@ RATE_LIMITS = {
     "booking-email": env.str("RATE_LIMIT_BOOKING_EMAIL", default="5/d"),
     "sign-in": env.str("RATE_LIMIT_SIGN_IN", default="20/h"),
     "slots-api": env.str("RATE_LIMIT_SLOTS_API", default="120/m"),
+    # Answers kept (two a visit): generous, as a clinic's waiting room shares one address.
+    "check-in": env.str("RATE_LIMIT_CHECK_IN", default="30/h"),
 }
 
 # --- Retention (telemed/retention.py; README, "Retention") ---------------------------------
