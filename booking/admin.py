@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models import Value
@@ -31,12 +31,15 @@ from booking.models import (
 from booking.patient_record import patient_record, record_patient
 from booking.selectors import plan_sessions_left, plans_with_use, visit_placement
 from booking.services import (
+    REMS_STAFF_REFUSAL,
     appointment_cancel,
     appointment_staff_save,
     appointments_complete,
     appointments_no_show,
     patient_note_add,
     placement_reasons,
+    rems_enrollment_record,
+    rems_unenrolled,
     ride_home_confirm,
     treatment_plan_end,
 )
@@ -47,6 +50,8 @@ from screening.admin import ANSWERS_PERMISSION
 from staff.audit import record_access
 from staff.mixins import ClinicalRecordAdmin, clinic_time
 from telemed.people import PHONE_PUNCTUATION
+from treatment.measurements import measurement_add
+from treatment.score_forms import ClinicianScoreForm
 
 
 class WorkingHoursInline(admin.TabularInline):
@@ -176,6 +181,19 @@ class PatientNoteForm(forms.Form):
         ]
 
 
+class RemsEnrollmentForm(forms.Form):
+    enrolled_on = forms.DateField(
+        label=_("Enrollment date"),
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The day the patient's SPRAVATO REMS Patient Enrollment Form was signed, as YYYY-MM-DD."),
+        error_messages={
+            "required": _("Enter the enrollment date."),
+            "invalid": _("Enter the date as YYYY-MM-DD, for example 2026-12-01."),
+        },
+    )
+
+
 class PatientChangeList(ChangeList):
     def url_for_result(self, result):
         """A row opens the patient's record page (the change page edits contact details); a
@@ -196,6 +214,10 @@ class PatientAdmin(ClinicalRecordAdmin):
         "details_differ_from",
         "anonymised_at",
         "created_at",
+        # Recorded by a clinician on the record page (rems_enrollment_view), never typed here.
+        "rems_enrolled_on",
+        "rems_recorded_by",
+        "rems_recorded_at",
     ]
 
     @admin.display(description=_("details differ from the record"), ordering="details_differ_from")
@@ -242,6 +264,16 @@ class PatientAdmin(ClinicalRecordAdmin):
                 self.admin_site.admin_view(self.note_add_view),
                 name="booking_patient_record_notes",
             ),
+            path(
+                "<int:object_id>/record/scores/",
+                self.admin_site.admin_view(self.score_add_view),
+                name="booking_patient_record_scores",
+            ),
+            path(
+                "<int:object_id>/record/rems/",
+                self.admin_site.admin_view(self.rems_enrollment_view),
+                name="booking_patient_record_rems",
+            ),
             *super().get_urls(),
         ]
 
@@ -262,6 +294,48 @@ class PatientAdmin(ClinicalRecordAdmin):
         self.message_user(request, _("Note added."), messages.SUCCESS)
         return redirect(reverse("admin:booking_patient_record", args=[patient.pk]) + "#notes")
 
+    def rems_enrollment_view(self, request, object_id: int):
+        """A clinician records the day the patient was enrolled in the SPRAVATO REMS."""
+        patient = self._record_patient(request, object_id)
+        if request.method != "POST":
+            return redirect(reverse("admin:booking_patient_record", args=[patient.pk]) + "#rems")
+        if not request.user.has_perm("booking.record_rems_enrollment"):
+            raise PermissionDenied
+        form = RemsEnrollmentForm(request.POST)
+        if form.is_valid():
+            try:
+                rems_enrollment_record(patient=patient, enrolled_on=form.cleaned_data["enrolled_on"], by=request.user)
+            except ValidationError as refused:
+                form.add_error(None, refused)
+            else:
+                self.message_user(request, _("REMS enrollment recorded."), messages.SUCCESS)
+                return redirect(reverse("admin:booking_patient_record", args=[patient.pk]) + "#rems")
+        return self._record_page(request, patient, PatientNoteForm(), rems_form=form)
+
+    def score_add_view(self, request, object_id: int):
+        """A clinician enters a PHQ-9 or GAD-7 total taken elsewhere (paper, phone): a point of the trend."""
+        patient = self._record_patient(request, object_id)
+        if request.method != "POST":
+            return redirect(reverse("admin:booking_patient_record", args=[patient.pk]) + "#scores")
+        if not request.user.has_perm("treatment.add_measurement"):
+            raise PermissionDenied
+        form = ClinicianScoreForm(request.POST)
+        if form.is_valid():
+            try:
+                measurement_add(
+                    patient=patient,
+                    instrument=form.cleaned_data["instrument"],
+                    score=form.cleaned_data["score"],
+                    taken_at=form.taken_at(),
+                    by=request.user,
+                )
+            except ValidationError as refused:
+                form.add_error(None, refused)
+            else:
+                self.message_user(request, _("Score added."), messages.SUCCESS)
+                return redirect(reverse("admin:booking_patient_record", args=[patient.pk]) + "#scores")
+        return self._record_page(request, patient, PatientNoteForm(), score_form=form)
+
     def _record_patient(self, request, object_id: int) -> Patient:
         if not request.user.has_perm("booking.view_patient"):
             raise PermissionDenied
@@ -270,10 +344,20 @@ class PatientAdmin(ClinicalRecordAdmin):
             raise Http404
         return patient
 
-    def _record_page(self, request, patient: Patient, form: PatientNoteForm) -> TemplateResponse:
+    def _record_page(
+        self,
+        request,
+        patient: Patient,
+        form: PatientNoteForm,
+        rems_form: "RemsEnrollmentForm | None" = None,
+        score_form: ClinicianScoreForm | None = None,
+    ) -> TemplateResponse:
         with_scores = request.user.has_perm(ANSWERS_PERMISSION)
-        record = patient_record(patient=patient, with_scores=with_scores, now=timezone.now())
-        record_access(patient, shown="patient record with screening scores" if with_scores else "patient record")
+        with_trend = request.user.has_perm("treatment.view_measurement")  # never the front desk
+        record = patient_record(patient=patient, with_scores=with_scores, now=timezone.now(), with_trend=with_trend)
+        # Screening scores, and the trend of scores (those of the screenings and of check-ins).
+        shown = "with screening scores" if with_scores else "with scores" if with_trend else ""
+        record_access(patient, shown=f"patient record {shown}".strip())
         context = {
             **self.admin_site.each_context(request),
             "title": _("Record of patient #%(id)s") % {"id": patient.pk},
@@ -285,7 +369,12 @@ class PatientAdmin(ClinicalRecordAdmin):
             "can_add_note": request.user.has_perm("booking.add_patientnote"),
             "can_change_patient": self.has_change_permission(request, patient),
             "form": form,
+            "can_record_rems": request.user.has_perm("booking.record_rems_enrollment"),
+            "rems_form": rems_form or RemsEnrollmentForm(initial={"enrolled_on": patient.rems_enrolled_on}),
             "clinic_time_zone": settings.CLINIC_TIME_ZONE,
+            "trend_shown": with_trend,
+            "can_add_score": with_trend and request.user.has_perm("treatment.add_measurement"),
+            "score_form": score_form or ClinicianScoreForm(initial={"taken_on": timezone.localdate()}),
         }
         return TemplateResponse(request, "admin/booking/patient/record.html", context)
 
@@ -327,6 +416,16 @@ class AppointmentAdminForm(forms.ModelForm):
         placed = self.instance.pk is None or {"start", "appointment_type", "clinician", "status"} & set(
             self.changed_data
         )
+        patient = cleaned.get("patient")
+        booked = self.instance.pk is None or {"patient", "appointment_type", "start", "status"} & set(self.changed_data)
+        if (
+            kind
+            and patient
+            and status == Appointment.Status.CONFIRMED
+            and booked
+            and rems_unenrolled(patient=patient, appointment_type=kind)
+        ):
+            self.add_error("patient", REMS_STAFF_REFUSAL)
         if kind and start and clinician and status != Appointment.Status.CANCELLED and placed:
             placement = visit_placement(
                 appointment_type=kind, clinician_id=clinician.pk, start=start, ignore_appointment_id=self.instance.pk

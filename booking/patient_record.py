@@ -7,11 +7,16 @@ never matched by address."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 from booking import selectors
 from booking.models import Appointment, Patient, PatientNote, TreatmentPlan
 from screening.models import Screening
 from staff.mixins import clinic_time
+from treatment.measurements import TrendView, measurement_points, patient_measurements, screening_points, trend_view
+from treatment.trend import marked
 
 # What every staff member with the record sees of a screening (the front desk: outcome and urgent).
 SCREENING_FIELDS = [
@@ -75,16 +80,20 @@ class PatientRecord:
     counts: VisitCounts
     plans: list[PlanRow]
     notes: list[NoteRow]
+    rems_recorded_by: str = ""  # who recorded the SPRAVATO REMS enrollment, and when (clinic time)
+    rems_recorded_at: str = ""
+    trend: TrendView | None = None  # the scores over time, only `with_trend`
 
 
 def record_patient(patient_id: int) -> Patient | None:
     """The patient, without the booking link's token (whoever holds it can act as the patient)."""
-    return Patient.objects.defer("booking_token").filter(pk=patient_id).first()
+    return Patient.objects.defer("booking_token").select_related("rems_recorded_by").filter(pk=patient_id).first()
 
 
-def patient_record(*, patient: Patient, with_scores: bool, now: datetime) -> PatientRecord:
+def patient_record(*, patient: Patient, with_scores: bool, now: datetime, with_trend: bool = False) -> PatientRecord:
     """The patient's screenings, visits (past and future, counted), treatment plans and staff
-    notes; screening scores only `with_scores`."""
+    notes; screening scores only `with_scores`; the trend of scores (those of the screenings
+    only `with_scores` too) only `with_trend`."""
     visits = list(
         Appointment.objects.filter(patient=patient)
         .defer("token", "request_key", "video_room")
@@ -105,6 +114,15 @@ def patient_record(*, patient: Patient, with_scores: bool, now: datetime) -> Pat
         .order_by("-submitted_at", "-created_at")
     )
     notes = list(patient.notes.select_related("author").order_by("-created_at", "-pk"))
+    trend = None
+    if with_trend:
+        points = marked(
+            [
+                *(screening_points(screenings) if with_scores else []),
+                *measurement_points(patient_measurements(patient)),
+            ]
+        )
+        trend = trend_view(points, zone=ZoneInfo(settings.CLINIC_TIME_ZONE))
     upcoming = [visit for visit in visits if visit.start >= now]
     past = [visit for visit in reversed(visits) if visit.start < now]
     return PatientRecord(
@@ -137,6 +155,9 @@ def patient_record(*, patient: Patient, with_scores: bool, now: datetime) -> Pat
             for plan in plans
         ],
         notes=[NoteRow(note, staff_name(note.author), clinic_time(note.created_at)) for note in notes],
+        rems_recorded_by=staff_name(patient.rems_recorded_by) if patient.rems_recorded_at else "",
+        rems_recorded_at=clinic_time(patient.rems_recorded_at) if patient.rems_recorded_at else "",
+        trend=trend,
     )
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from booking.models import Appointment, Clinician, TimeOff, TreatmentPlan, WorkingHours
 from booking.selectors import plans_with_use
 from reminders.models import Reminder, ReminderKind, ReminderStatus
+from treatment.rules import rules_for
 
 # The days staff can open: wide enough for any real visit, narrow enough that the day before and
 # after, a week and the clinic's zone offset never leave what datetime can hold (year 1, 9999).
@@ -111,6 +112,7 @@ class VisitRow:
     badges: tuple[Badge, ...]
     started: bool  # the visit's start is past: it can be completed or marked a no-show
     checked_in: bool
+    chartable: bool = False  # a monitored treatment session: it has a chart (treatment/rules.py)
 
     is_visit: ClassVar[bool] = True
 
@@ -291,8 +293,10 @@ def _visits(since: datetime, until: datetime, clinician_id: int | None) -> Query
             "ride_confirmed_at",
             "treatment_plan_id",
             "patient__full_name",
+            "patient__rems_enrolled_on",
             "clinician__name",
             "appointment_type__name",
+            "appointment_type__slug",
             "appointment_type__ride_home_required",
             "appointment_type__needs_approval",
             "screening__urgent",
@@ -336,6 +340,7 @@ def visit_row(visit: Appointment, *, zone: ZoneInfo, now: datetime, periods: Ite
         badges=badges,
         started=visit.start <= now,
         checked_in=visit.checked_in_at is not None,
+        chartable=rules_for(visit.appointment_type.slug) is not None,
     )
 
 
@@ -355,6 +360,12 @@ def _badges(visit: Appointment, zone: ZoneInfo) -> Iterable[Badge]:
             yield Badge(_("Plan approved"), BadgeState.DONE)
         else:
             yield Badge(_("No approved plan"), BadgeState.ALERT)
+    chart_rules = rules_for(kind.slug)
+    if chart_rules is not None and chart_rules.rems:
+        if visit.patient.rems_enrolled_on:
+            yield Badge(_("REMS enrolled"), BadgeState.DONE)
+        else:
+            yield Badge(_("REMS enrollment not recorded"), BadgeState.ALERT)
     preparation = getattr(visit, "preparation_status", None)
     if preparation == ReminderStatus.SENT:
         yield Badge(_("Preparation reminder sent"), BadgeState.DONE)

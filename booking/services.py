@@ -34,6 +34,7 @@ from staff.mixins import clinic_time
 from telemed.owed import lost_since
 from telemed.people import person_name
 from telemed.queueing import enqueue
+from treatment.rules import rules_for
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -70,7 +71,9 @@ def booking_refusal(
     if not appointment_type.active:
         return _("This kind of appointment cannot be booked online. Please call us.")
     if appointment_type.needs_approval:
-        return plan_refusal(patient=patient, appointment_type=appointment_type)
+        return plan_refusal(patient=patient, appointment_type=appointment_type) or rems_refusal(
+            patient=patient, appointment_type=appointment_type
+        )
     if appointment_type.requires_screening:
         if screening is None or screening.submitted_at is None:
             return _("Please complete the screening first; it leads you to booking.")
@@ -91,6 +94,73 @@ def plan_refusal(*, patient: Patient | None, appointment_type: AppointmentType) 
     if patient is not None and patient.treatment_plans.filter(appointment_type=appointment_type).exists():
         return _("You have booked every session of your treatment plan. To talk about more sessions, please call us.")
     return _("Treatment sessions are booked within a treatment plan, after a clinician has approved it.")
+
+
+# --- The SPRAVATO REMS: esketamine is booked and checked in only for an enrolled patient ----------
+
+SPRAVATO_APPROVED_ON = date(2019, 3, 5)  # FDA approval: no REMS enrollment is older
+
+
+class RemsRefused(BookingError):
+    """An esketamine visit booked online for a patient whose REMS enrollment is not recorded."""
+
+
+def rems_required(appointment_type: AppointmentType) -> bool:
+    """Whether this type's sessions are given under the SPRAVATO REMS (its chart rules say so)."""
+    chart_rules = rules_for(appointment_type.slug)
+    return chart_rules is not None and chart_rules.rems
+
+
+def rems_unenrolled(*, patient: Patient | None, appointment_type: AppointmentType) -> bool:
+    return rems_required(appointment_type) and (patient is None or patient.rems_enrolled_on is None)
+
+
+def rems_refusal(*, patient: Patient | None, appointment_type: AppointmentType) -> str:
+    """What the patient is told when their enrollment is missing (empty when none is needed or it is recorded)."""
+    if not rems_unenrolled(patient=patient, appointment_type=appointment_type):
+        return ""
+    return _(
+        "Before your first session, the clinic enrolls you in the SPRAVATO REMS, the safety program "
+        "the FDA requires for esketamine nasal spray. Your enrollment is not recorded yet, so this "
+        "session cannot be booked online: please call us on %(phone)s and we will enroll you; then "
+        "you can book here."
+    ) % {"phone": settings.CLINIC_PHONE}
+
+
+REMS_STAFF_REFUSAL = _lazy(
+    "This patient's SPRAVATO REMS enrollment is not recorded, so an esketamine visit cannot be "
+    "booked, moved or checked in. A clinician records the enrollment date on the patient's record first."
+)
+
+
+def rems_visit_check(visit: Appointment) -> None:
+    """Refuse staff an esketamine visit of a patient whose enrollment is not recorded (RemsVisitRefused)."""
+    if rems_required(visit.appointment_type) and visit.patient.rems_enrolled_on is None:
+        raise RemsVisitRefused(REMS_STAFF_REFUSAL)
+
+
+def rems_enrollment_record(*, patient: Patient, enrolled_on: date, by, now: datetime | None = None) -> Patient:
+    """Record the day the patient was enrolled in the SPRAVATO REMS, and who recorded it (a
+    correction records again). Not in the future, not before SPRAVATO was approved."""
+    now = now or timezone.now()
+    today = timezone.localdate(now, ZoneInfo(settings.CLINIC_TIME_ZONE))
+    if enrolled_on > today:
+        raise ValidationError({"enrolled_on": _("The enrollment date cannot be in the future.")})
+    if enrolled_on < SPRAVATO_APPROVED_ON:
+        raise ValidationError(
+            {
+                "enrolled_on": _("SPRAVATO was approved on %(day)s: an enrollment date is on or after it.")
+                % {"day": formats.date_format(SPRAVATO_APPROVED_ON, "F j, Y")}
+            }
+        )
+    with transaction.atomic(), acting_as(by):
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        if locked.anonymised_at is not None:
+            raise ValidationError({"enrolled_on": _("This record is anonymised: nothing can be recorded on it.")})
+        locked.rems_enrolled_on, locked.rems_recorded_by, locked.rems_recorded_at = enrolled_on, by, now
+        locked.save(update_fields=["rems_enrolled_on", "rems_recorded_by", "rems_recorded_at"])
+    patient.rems_enrolled_on, patient.rems_recorded_by, patient.rems_recorded_at = enrolled_on, by, now
+    return patient
 
 
 ONE_CONSULTATION = _lazy(
@@ -258,6 +328,8 @@ def appointment_book(
             if appointment_type.needs_approval:
                 _plan_link_check(patient=patient, proven_patient=proven_patient)
             plan = _plan_for(patient=patient, appointment_type=appointment_type, start=start, time_zone=time_zone)
+            if refusal := rems_refusal(patient=patient, appointment_type=appointment_type):
+                raise RemsRefused(refusal)
             return _visit_create(
                 appointment_type=appointment_type,
                 clinician_id=clinician_id,
@@ -521,6 +593,8 @@ def appointment_staff_save(
     database's exclusion constraint still refuses an overlap.
     """
     now = now or timezone.now()
+    if appointment_staff_rems_check_needed(appointment=appointment, changed=changed):
+        rems_visit_check(appointment)
     with transaction.atomic():
         if changed is None or changed & {"start", "appointment_type", "clinician", "status"}:
             appointment.end, appointment.blocked_start, appointment.blocked_end = staff_visit_times(appointment)
@@ -533,6 +607,14 @@ def appointment_staff_save(
         appointment.save()
         reminders_sync(appointment=appointment, now=now)
     return appointment
+
+
+def appointment_staff_rems_check_needed(*, appointment: Appointment, changed: frozenset[str] | None) -> bool:
+    """Whether saving this staff edit books the visit (new, or its patient, type, time or booked
+    state changed): an esketamine visit then needs the patient's REMS enrollment recorded."""
+    return appointment.status == Appointment.Status.CONFIRMED and (
+        changed is None or bool(changed & {"patient", "appointment_type", "start", "status"})
+    )
 
 
 def ride_home_confirm(*, appointment: Appointment, now: datetime | None = None) -> bool:
@@ -565,6 +647,11 @@ def patient_note_add(*, patient: Patient, author, text: str) -> PatientNote:
 
 class VisitActionRefused(BookingError):
     """A staff action this visit's state does not allow; the message is written for staff."""
+
+
+class RemsVisitRefused(VisitActionRefused):
+    """An esketamine visit booked, moved or checked in by staff for a patient whose SPRAVATO REMS
+    enrollment is not recorded."""
 
 
 PLACEMENT_REASONS = {
@@ -619,6 +706,7 @@ def appointment_check_in(*, appointment: Appointment, by, now: datetime | None =
             return locked
         if locked.status != Appointment.Status.CONFIRMED:
             raise _not_booked(locked)
+        rems_visit_check(locked)
         zone = ZoneInfo(settings.CLINIC_TIME_ZONE)
         day_start = datetime.combine(timezone.localdate(locked.start, zone), datetime.min.time(), tzinfo=zone)
         day_end = datetime.combine(day_start.date() + timedelta(days=1), datetime.min.time(), tzinfo=zone)
@@ -705,6 +793,7 @@ def appointment_staff_move(
             locked = _locked_visit(appointment)
             if locked.status != Appointment.Status.CONFIRMED:
                 raise _not_booked(locked)
+            rems_visit_check(locked)
             if start < now:
                 raise VisitActionRefused(_("That time has passed. Pick a time still ahead."))
             placement = selectors.visit_placement(
@@ -848,6 +937,8 @@ def appointment_series_book(
             locked = _plan_locked(plan.pk)
             if locked.patient_id != patient.pk or locked.ended_at is not None:
                 raise PlanRefused(plan_refusal(patient=patient, appointment_type=appointment_type))
+            if refusal := rems_refusal(patient=patient, appointment_type=appointment_type):
+                raise RemsRefused(refusal)
             left = selectors.plan_sessions_left(locked)
             if not picks or len(picks) > left:
                 raise PlanRefused(series_too_many(left))

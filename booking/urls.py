@@ -2,6 +2,7 @@ from django.urls import path
 
 from booking import views
 from telemed import converters  # noqa: F401 - registers <token:…>
+from treatment import check_in
 
 app_name = "booking"
 
@@ -18,6 +19,7 @@ urlpatterns = [
     path("appointments/<token:token>/reschedule/", views.reschedule, name="reschedule"),
     path("appointments/<token:token>/cancel/", views.cancel, name="cancel"),
     path("appointments/<token:token>/ride/", views.ride_home, name="ride"),
+    path("appointments/<token:token>/check-in/", check_in.check_in, name="check_in"),
     path("appointments/<token:token>/book-again/", views.book_again, name="book_again"),
     path("appointments/<token:token>/calendar.ics", views.calendar_ics, name="calendar"),
 ]

@@ -25,6 +25,7 @@ from telemed.limits import over_limit
 from telemed.people import parse_time_zone
 from telemed.timezones import zone_choices, zone_label
 from telemed.views import rate_limited
+from treatment.measurements import visit_scores
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -433,6 +434,7 @@ def manage(request, token: str):
         moved="moved" in request.GET,
         ride_saved="ride" in request.GET,
         has_plan=selectors.has_open_plan(appointment.patient),
+        scores=visit_scores(appointment),
     )
 
 

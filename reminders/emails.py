@@ -13,6 +13,7 @@ from booking.models import Appointment
 from booking.selectors import rebook_query
 from reminders.models import Reminder, ReminderKind
 from reminders.preparation import fasting_sentence, fasting_times
+from treatment.measurements import check_in_done, is_treatment
 
 
 class News(StrEnum):
@@ -81,6 +82,9 @@ def reminder_email(reminder: Reminder) -> EmailMultiAlternatives:
         context["rebook_url"] = _rebook_url(appointment)
     else:
         raise ValueError(f"no e-mail for reminder kind {reminder.kind!r}")
+    if reminder.kind == ReminderKind.DAY_BEFORE and is_treatment(appointment) and not check_in_done(appointment):
+        # The questionnaires of measurement-based care, answered before the session (treatment/check_in.py).
+        context["check_in_url"] = site_url("booking:check_in", appointment.token)
     template = f"reminders/email/reminder_{reminder.kind}"
     message = patient_email(subject=subject, template=template, context=context, to=appointment.patient)
     if reminder.kind == ReminderKind.CANCELLATION:  # takes the event out of the patient's calendar

@@ -45,6 +45,7 @@ class ClinicAdminSite(admin.AdminSite):
     def get_urls(self):
         from booking import staff_views as booking_staff  # imports models: not while apps load
         from booking import visit_views
+        from treatment import chart_views, rems_views
 
         return [
             path("schedule/", self.admin_view(booking_staff.schedule_day), name="schedule_day"),
@@ -53,8 +54,27 @@ class ClinicAdminSite(admin.AdminSite):
             path("schedule/visits/bulk/", self.admin_view(visit_views.visit_bulk), name="visit_bulk"),
             path("schedule/visits/<int:pk>/cancel/", self.admin_view(visit_views.visit_cancel), name="visit_cancel"),
             path("schedule/visits/<int:pk>/move/", self.admin_view(visit_views.visit_move), name="visit_move"),
+            # The session chart (before visit_action, whose <str:action> would take "chart").
+            path("schedule/visits/<int:pk>/chart/", self.admin_view(chart_views.chart_view), name="treatment_chart"),
+            path(
+                "schedule/visits/<int:pk>/chart/open/",
+                self.admin_view(chart_views.chart_open),
+                name="treatment_chart_open",
+            ),
+            path(
+                "schedule/visits/<int:pk>/chart/<slug:section>/",
+                self.admin_view(chart_views.chart_section),
+                name="treatment_chart_section",
+            ),
             path(
                 "schedule/visits/<int:pk>/<str:action>/", self.admin_view(visit_views.visit_action), name="visit_action"
+            ),
+            path("rems-forms/", self.admin_view(rems_views.rems_forms), name="rems_forms"),
+            path("rems-forms/csv/", self.admin_view(rems_views.rems_forms_csv), name="rems_forms_csv"),
+            path("rems-forms/<int:pk>/", self.admin_view(rems_views.rems_form_print), name="rems_form_print"),
+            path("rems-forms/<int:pk>/csv/", self.admin_view(rems_views.rems_form_csv), name="rems_form_csv"),
+            path(
+                "rems-forms/<int:pk>/submitted/", self.admin_view(rems_views.rems_form_submit), name="rems_form_submit"
             ),
             path("second-factor/", views.second_factor, name="second_factor"),
             path("second-factor/sign-out/", views.sign_out, name="second_factor_sign_out"),

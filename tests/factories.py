@@ -100,16 +100,27 @@ def staff_with_role(role: str, **fields):
     return user
 
 
-def approved_plan(patient, slug: str, *, sessions: int = 52, min_hours_between: int = 0, by=None):
+REMS_ENROLLED_ON = datetime.date(2024, 1, 8)
+
+
+def approved_plan(
+    patient, slug: str, *, sessions: int = 52, min_hours_between: int = 0, by=None, rems_enrolled: bool = True
+):
     """A treatment plan for `patient`, approved earlier on a reviewed screening and its booking link
     already e-mailed: the state in which a patient books treatment sessions. (The approval itself,
-    with its e-mail, is tested through `treatment_plan_approve`.)"""
+    with its e-mail, is tested through `treatment_plan_approve`.) For esketamine the patient is
+    enrolled in the SPRAVATO REMS too, unless `rems_enrolled=False` (the gates: tests/treatment/)."""
     from django.utils import timezone
 
-    from booking.models import AppointmentType, TreatmentPlan
+    from booking.models import AppointmentType, Patient, TreatmentPlan
     from screening.models import Outcome, ReviewDecision, Screening
+    from treatment.rules import rules_for
 
     now = timezone.now()
+    chart_rules = rules_for(slug)
+    if rems_enrolled and chart_rules and chart_rules.rems and patient.rems_enrolled_on is None:
+        patient.rems_enrolled_on = REMS_ENROLLED_ON
+        Patient.objects.filter(pk=patient.pk).update(rems_enrolled_on=REMS_ENROLLED_ON)
     reviewer = by or StaffUserFactory()
     screening = Screening.objects.create(
         full_name=patient.full_name,

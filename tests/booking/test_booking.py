@@ -232,8 +232,9 @@ def test_query_budgets_of_the_booking_pages(client, frozen_now, django_assert_ma
     appointment = book(clinician, clinic_time(8, 10))
     with django_assert_max_num_queries(1):  # the appointment types
         assert client.get("/book/").status_code == 200
-    # the appointment, with its type, clinician and patient; whether a plan has sessions to book
-    with django_assert_max_num_queries(2):
+    # the appointment, with its type, clinician and patient; whether a plan has sessions to book;
+    # the patient's scores (their screenings' and their measurements: treatment/measurements.py)
+    with django_assert_max_num_queries(4):
         assert client.get(f"/appointments/{appointment.token}/").status_code == 200
     # the appointment, the type's clinicians (to choose one), then the slots: working hours and busy times
     with django_assert_max_num_queries(4):

@@ -220,6 +220,17 @@ class TestDay:
         page = front_desk.get(DAY_URL, {"date": "2026-12-08"}).content.decode()
         assert "Plan approved" in card(page, "Plan Patient")
 
+    def test_an_esketamine_visit_says_whether_the_patients_rems_enrollment_is_recorded(self, front_desk):
+        chen = ClinicianFactory(name="Dr. Chen", offers=["esketamine-nasal"])
+        visit(chen, clinic_time(8, 9), slug="esketamine-nasal", name="Not Enrolled")
+        enrolled = visit(chen, clinic_time(8, 13), slug="esketamine-nasal", name="Enrolled Patient")
+        Patient.objects.filter(pk=enrolled.patient_id).update(rems_enrolled_on=datetime.date(2026, 11, 2))
+        visit(ClinicianFactory(offers=["iv-infusion"]), clinic_time(8, 9), slug="iv-infusion", name="Iv Patient")
+        page = front_desk.get(DAY_URL, {"date": "2026-12-08"}).content.decode()
+        assert "REMS enrollment not recorded" in card(page, "Not Enrolled")
+        assert "REMS enrolled" in card(page, "Enrolled Patient")
+        assert "REMS" not in card(page, "Iv Patient")  # IV ketamine is not under the esketamine REMS
+
     def test_the_front_desk_sees_no_screening_answers_or_scores(self, front_desk):
         chen = ClinicianFactory(name="Dr. Chen")
         answered = screening(phq9_total=23, phq9_band="severe", gad7_total=17, answers={"about": {"x": "secret"}})
