@@ -43,6 +43,19 @@ def test_seed_demo_is_idempotent_and_prints_one_login_per_role(capsys):
         "day_before",
         "follow_up",
     }
+    # An esketamine patient enrolled in the REMS, with a session charted and signed a week ago
+    # (discharged after the 2 hours, its REMS form due) and the next one booked.
+    from treatment.models import SessionRecord
+
+    [charted] = SessionRecord.objects.all()
+    patient = charted.appointment.patient
+    assert patient.rems_enrolled_on is not None and patient.rems_recorded_by.username == "clinician"
+    assert charted.appointment.appointment_type.slug == "esketamine-nasal"
+    assert charted.appointment.status == "completed" and charted.signed_at is not None
+    assert (charted.discharged_at - charted.first_administration_at).total_seconds() >= 120 * 60
+    assert charted.rems_submitted_at is None and charted.observations.count() == 4
+    upcoming = patient.appointments.filter(status="confirmed", appointment_type__slug="esketamine-nasal")
+    assert upcoming.count() == 1 and upcoming.get().treatment_plan == charted.appointment.treatment_plan
 
 
 @override_settings(DEBUG=False)

@@ -1,5 +1,6 @@
 import datetime
 import secrets
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from booking import selectors, services
-from booking.models import Appointment, AppointmentType, Clinician, Patient, TimeOff, WorkingHours
+from booking.models import Appointment, AppointmentType, Clinician, Patient, TimeOff, TreatmentPlan, WorkingHours
 from screening.models import Outcome, ReviewDecision, Screening
 
 # One demo login per staff role (staff/roles.py); none is a superuser. Development data only:
@@ -54,7 +55,7 @@ CLINICIANS = [
 ]
 
 
-def demo_plan(*, email: str, treatment: AppointmentType, now: datetime.datetime) -> None:
+def demo_plan(*, email: str, treatment: AppointmentType, now: datetime.datetime) -> TreatmentPlan:
     """A reviewed screening and a 6-session plan, 48 hours apart, approved by the demo clinician."""
     patient = Patient.objects.get(email=email)
     clinician = get_user_model().objects.get(username="clinician")
@@ -74,7 +75,7 @@ def demo_plan(*, email: str, treatment: AppointmentType, now: datetime.datetime)
         review_decision=ReviewDecision.PLAN,
         review_note="Demo review.",
     )
-    services.treatment_plan_approve(
+    return services.treatment_plan_approve(
         screening=screening,
         appointment_type=treatment,
         sessions=6,
@@ -84,6 +85,81 @@ def demo_plan(*, email: str, treatment: AppointmentType, now: datetime.datetime)
         patient=patient,
         now=now,
     )
+
+
+def demo_charted_session(*, plan: TreatmentPlan, now: datetime.datetime) -> None:
+    """An esketamine session a week ago (the last weekday before that at 10:00), charted through to
+    discharge at 125 minutes with readings in range, and signed: its REMS form is due."""
+    from treatment import services as chart
+
+    zone = ZoneInfo(settings.CLINIC_TIME_ZONE)
+    day = timezone.localdate(now, zone) - datetime.timedelta(days=7)
+    while day.weekday() >= 5:
+        day -= datetime.timedelta(days=1)
+    start = datetime.datetime.combine(day, datetime.time(10), tzinfo=zone)
+    end, blocked_start, blocked_end = services.visit_times(plan.appointment_type, start)
+    visit = Appointment.objects.create(
+        patient=plan.patient,
+        treatment_plan=plan,
+        clinician=Clinician.objects.get(name="Dr. Maya Chen"),
+        appointment_type=plan.appointment_type,
+        start=start,
+        end=end,
+        blocked_start=blocked_start,
+        blocked_end=blocked_end,
+        time_zone=settings.CLINIC_TIME_ZONE,
+        ride_confirmed_at=start - datetime.timedelta(days=1),
+    )
+    clinician = get_user_model().objects.get(username="clinician")
+    minute = datetime.timedelta(minutes=1)
+    dosed = start + 10 * minute
+    record = chart.session_start(appointment=visit, by=clinician, at=start - 5 * minute)
+    chart.checklist_update(
+        record=record,
+        by=clinician,
+        fasted_since=start - 3 * 60 * minute,
+        ride_driver_name="Sam Demo",
+        ride_driver_phone="5550100199",
+        takes_benzodiazepines=False,
+        takes_sedative_hypnotics=False,
+        takes_psychostimulants=False,
+        takes_maois=False,
+        now=start,
+    )
+    chart.administration_update(
+        record=record,
+        by=clinician,
+        weight_kg=None,
+        dose_mg=Decimal(56),
+        route="intranasal",
+        lot_number="DEMO-LOT-1",
+        first_administration_at=dosed,
+        now=dosed,
+    )
+    # Before, about 40 minutes after, and before discharge (the label's blood pressures), with a
+    # transient mild dissociation in between.
+    for minutes, systolic, diastolic, pulse, sedation, dissociation in (
+        (-5, 128, 82, 72, 5, 0),
+        (40, 142, 88, 78, 4, 1),
+        (90, 132, 84, 74, 5, 0),
+        (120, 126, 80, 70, 5, 0),
+    ):
+        at = dosed + minutes * minute
+        chart.observation_add(
+            record=record,
+            by=clinician,
+            at=at,
+            systolic=systolic,
+            diastolic=diastolic,
+            heart_rate=pulse,
+            spo2=98,
+            sedation=sedation,
+            dissociation=dissociation,
+            now=at,
+        )
+    discharged = dosed + 125 * minute
+    chart.session_discharge(record=record, by=clinician, at=discharged, discharged_to="Sam Demo", now=discharged)
+    chart.session_sign(record=record, by=clinician, ready_without_rule_minutes=90, now=discharged + 5 * minute)
 
 
 class Command(BaseCommand):
@@ -183,4 +259,28 @@ class Command(BaseCommand):
                 time_zone=settings.CLINIC_TIME_ZONE,
                 request_key=secrets.token_urlsafe(16),
                 proven_patient=Patient.objects.get(email="demo0@example.org"),
+            )
+        # An esketamine patient enrolled in the SPRAVATO REMS: one session charted a week ago,
+        # the next one booked.
+        esketamine = AppointmentType.objects.get(slug="esketamine-nasal")
+        if not Patient.objects.filter(email="demo1@example.org").exists():
+            return
+        plan = demo_plan(email="demo1@example.org", treatment=esketamine, now=now - datetime.timedelta(days=14))
+        services.rems_enrollment_record(
+            patient=plan.patient,
+            enrolled_on=timezone.localdate(now) - datetime.timedelta(days=14),
+            by=get_user_model().objects.get(username="clinician"),
+        )
+        demo_charted_session(plan=plan, now=now)
+        for slot in selectors.open_slots(
+            appointment_type=esketamine, window_start=now, window_end=now + datetime.timedelta(days=14), now=now
+        )[:1]:
+            services.appointment_book(
+                appointment_type=esketamine,
+                clinician_id=slot.clinician_id,
+                start=slot.start,
+                details=services.PatientDetails("Demo Patient 1", "demo1@example.org", "5550100100"),
+                time_zone=settings.CLINIC_TIME_ZONE,
+                request_key=secrets.token_urlsafe(16),
+                proven_patient=plan.patient,
             )
