@@ -223,8 +223,9 @@ class Addendum(models.Model):
 
 
 class Measurement(models.Model):
-    """One PHQ-9 or GAD-7 score of a patient, from their screening, a check-in before a
-    treatment, or entered by a clinician: the points of the trend."""
+    """One PHQ-9 or GAD-7 score of a patient from a check-in before a treatment or entered by a
+    clinician. With the scores of the patient's screenings (read from the screenings themselves,
+    Source.SCREENING labelling them) they are the points of the trend (treatment/measurements.py)."""
 
     class Instrument(models.TextChoices):
         PHQ9 = "phq9", "PHQ-9"
@@ -242,9 +243,6 @@ class Measurement(models.Model):
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     # The item answers of a check-in (0–3 each), kept for the clinician; [] otherwise.
     answers = models.JSONField(_("answers"), default=list, blank=True)
-    screening = models.ForeignKey(
-        "screening.Screening", null=True, blank=True, on_delete=models.SET_NULL, related_name="measurements"
-    )
     appointment = models.ForeignKey(
         "booking.Appointment", null=True, blank=True, on_delete=models.PROTECT, related_name="measurements"
     )
