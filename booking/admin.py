@@ -450,6 +450,7 @@ class StaffCancelForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Kept with the visit for the clinic. The patient is e-mailed that the visit is cancelled."),
+        error_messages={"required": _("Please give the reason for the cancellation.")},
     )
 
 

@@ -490,7 +490,7 @@ def test_ending_plans_asks_for_a_reason_and_is_for_clinicians_and_managers(role,
     if allowed:
         assert "Reason" in asked.content.decode()
         refused = client.post(PLANS, {**action, "confirm": "yes", "reason": ""})
-        assert "Please give the reason for ending the plans." in refused.content.decode()
+        assert '<a href="#id_reason">Please give the reason for ending the plans.</a>' in refused.content.decode()
     client.post(PLANS, {**action, "confirm": "yes", "reason": "Moved away"})
     plan.refresh_from_db()
     assert (plan.ended_at == NOW and plan.ended_reason == "Moved away") is allowed

@@ -130,7 +130,9 @@ def test_every_role_can_cancel_a_visit_with_a_reason_and_the_patient_is_told(
     assert "Reason" in asked.content.decode()  # asked first; nothing changed yet
     assert Appointment.objects.get(pk=visit.pk).status == Appointment.Status.CONFIRMED
     missing = action(client, "/admin/booking/appointment/", "cancel_visits", [visit.pk], confirm="yes", reason="")
-    assert "Please give the reason" in missing.content.decode()
+    page = missing.content.decode()  # the error at the top links to the field, which says it too
+    assert '<a href="#id_reason">Please give the reason for the cancellation.</a>' in page
+    assert 'aria-describedby="reason-help reason-error" aria-invalid="true"' in page
     assert Appointment.objects.get(pk=visit.pk).status == Appointment.Status.CONFIRMED
     with django_capture_on_commit_callbacks(execute=True):
         action(
