@@ -115,3 +115,26 @@ def test_no_page_may_use_camera_microphone_location_or_payment(page):
     policy = Client().get(page)["Permissions-Policy"]
     for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()"):
         assert feature in policy
+
+
+def test_gunicorns_own_error_log_loses_the_token_and_address_it_quotes(capsys):
+    """gunicorn logs to stderr through handlers of its own, outside Django's LOGGING: a request
+    that fails there ("Error handling request <uri>") would print a patient's token."""
+    import runpy
+    from pathlib import Path
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+    from gunicorn.util import load_class
+
+    settings = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    config = Config()
+    config.set("logger_class", settings["logger_class"])
+    logger_class = load_class(config.logger_class, default="gunicorn.glogging.Logger", section="gunicorn.loggers")
+    assert issubclass(logger_class, Logger)
+    token = "Q3m9xZk2LpW8vT5rN1bH7cJ4dF6gS0aEyU"
+    logger = logger_class(config)
+    logger.error("Error handling request /appointments/%s/cancel/?by=%s", token, "alex@example.org")
+    logged = capsys.readouterr().err
+    assert "Error handling request /appointments/[token]/cancel/?[query]" in logged
+    assert token not in logged and "alex@example.org" not in logged
