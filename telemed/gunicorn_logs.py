@@ -4,7 +4,7 @@ gunicorn writes "Error handling request /appointments/<token>/…" and similar l
 "gunicorn.error" logger, whose handlers it sets up itself, outside Django's LOGGING: without
 this they would carry a patient's token to stderr. gunicorn.conf.py names this class."""
 
-from gunicorn.glogging import Logger
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]  # gunicorn ships no types
 
 from telemed.logs import RedactFilter
 
