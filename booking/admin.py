@@ -31,11 +31,14 @@ from booking.models import (
 from booking.patient_record import patient_record, record_patient
 from booking.selectors import plan_sessions_left, plans_with_use, visit_placement
 from booking.services import (
+    CHARTED_REFUSAL,
     REMS_STAFF_REFUSAL,
+    VisitActionRefused,
     appointment_cancel,
     appointment_staff_save,
     appointments_complete,
     appointments_no_show,
+    charted_change_refused,
     patient_note_add,
     placement_reasons,
     rems_enrollment_record,
@@ -417,6 +420,8 @@ class AppointmentAdminForm(forms.ModelForm):
             self.changed_data
         )
         patient = cleaned.get("patient")
+        if charted_change_refused(visit=self.instance, changed=set(self.changed_data)):
+            raise forms.ValidationError(CHARTED_REFUSAL)
         booked = self.instance.pk is None or {"patient", "appointment_type", "start", "status"} & set(self.changed_data)
         if (
             kind
@@ -531,11 +536,22 @@ class AppointmentAdmin(ClinicalRecordAdmin):
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             }
             return TemplateResponse(request, "admin/booking/appointment/cancel_visits.html", context)
+        kept = []
         for visit in visits:
-            appointment_cancel(appointment=visit, reason=form.cleaned_data["reason"], by_staff=True)
+            try:
+                appointment_cancel(appointment=visit, reason=form.cleaned_data["reason"], by_staff=True)
+            except VisitActionRefused:  # charted: its session has begun
+                kept.append(visit)
         self.message_user(
-            request, _("%(count)d visit(s) cancelled; the patients are being told.") % {"count": len(visits)}
+            request,
+            _("%(count)d visit(s) cancelled; the patients are being told.") % {"count": len(visits) - len(kept)},
         )
+        if kept:
+            self.message_user(
+                request,
+                _("%(count)d visit(s) kept: %(why)s") % {"count": len(kept), "why": CHARTED_REFUSAL},
+                messages.WARNING,
+            )
         return None
 
     @admin.action(description=_("Ride home arranged (the patient told us)"), permissions=["change"])

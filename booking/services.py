@@ -133,6 +133,27 @@ REMS_STAFF_REFUSAL = _lazy(
 )
 
 
+# --- A visit with a session chart stays as charted ---------------------------------------------
+
+CHARTED_FIELDS = frozenset({"patient", "appointment_type", "start", "clinician", "status"})
+CHARTED_REFUSAL = _lazy(
+    "This visit has a session chart: its patient, treatment, time, clinician and status stay as "
+    "charted. A clinician corrects the chart itself, or adds an addendum once it is signed."
+)
+
+
+def charted(visit: Appointment) -> bool:
+    from treatment.models import SessionRecord  # treatment builds on booking
+
+    return visit.pk is not None and SessionRecord.objects.filter(appointment_id=visit.pk).exists()
+
+
+def charted_change_refused(*, visit: Appointment, changed: frozenset[str] | set[str] | None) -> bool:
+    """Whether a staff edit of these fields would rewrite a charted visit (its chart and REMS
+    form would then describe another patient, treatment or time)."""
+    return bool(changed and CHARTED_FIELDS & set(changed)) and charted(visit)
+
+
 def rems_visit_check(visit: Appointment) -> None:
     """Refuse staff an esketamine visit of a patient whose enrollment is not recorded (RemsVisitRefused)."""
     if rems_required(visit.appointment_type) and visit.patient.rems_enrolled_on is None:
@@ -423,6 +444,8 @@ def appointment_reschedule(
             locked = Appointment.objects.select_for_update().select_related("appointment_type").get(pk=appointment.pk)
             if not can_change(locked, now=now):
                 raise ChangeTooLate(_("Online changes are closed for this appointment. Please call us."))
+            if refusal := rems_refusal(patient=locked.patient, appointment_type=locked.appointment_type):
+                raise RemsRefused(refusal)
             clinician_id = free_clinician(
                 appointment_type=locked.appointment_type,
                 clinician_id=clinician_id,
@@ -468,6 +491,8 @@ def appointment_cancel(
             return locked
         if not by_staff and not can_change(locked, now=now):
             raise ChangeTooLate(_("Online changes are closed for this appointment. Please call us."))
+        if charted(locked):  # the session has begun: its chart is finished, not the visit cancelled
+            raise VisitActionRefused(CHARTED_REFUSAL)
         locked.status = Appointment.Status.CANCELLED
         locked.cancel_reason = reason.strip()[:500]
         locked.cancelled_at = now
@@ -593,6 +618,8 @@ def appointment_staff_save(
     database's exclusion constraint still refuses an overlap.
     """
     now = now or timezone.now()
+    if charted_change_refused(visit=appointment, changed=changed):
+        raise VisitActionRefused(CHARTED_REFUSAL)
     if appointment_staff_rems_check_needed(appointment=appointment, changed=changed):
         rems_visit_check(appointment)
     with transaction.atomic():
@@ -793,6 +820,8 @@ def appointment_staff_move(
             locked = _locked_visit(appointment)
             if locked.status != Appointment.Status.CONFIRMED:
                 raise _not_booked(locked)
+            if charted(locked):
+                raise VisitActionRefused(CHARTED_REFUSAL)
             rems_visit_check(locked)
             if start < now:
                 raise VisitActionRefused(_("That time has passed. Pick a time still ahead."))

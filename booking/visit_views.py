@@ -192,7 +192,11 @@ def visit_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(back)
     if request.method == "POST" and form.is_valid():
         ahead = visit.start > timezone.now()
-        appointment_cancel(appointment=visit, reason=form.cleaned_data["reason"], by_staff=True)
+        try:
+            appointment_cancel(appointment=visit, reason=form.cleaned_data["reason"], by_staff=True)
+        except VisitActionRefused as refused:
+            messages.warning(request, str(refused))
+            return redirect(back)
         told = _("the patient is being e-mailed.") if ahead else _("it had started, so the patient is not e-mailed.")
         messages.success(request, _("%(visit)s: cancelled; %(told)s") % {"visit": describe(visit), "told": told})
         return redirect(back)

@@ -203,6 +203,7 @@ FIELD_TARGETS = {
     "first_administration_at": "id_administration-first_administration_at",
     "discharged_at": "discharge",
     "ready_without_rule_minutes": "id_sign-ready_without_rule_minutes",
+    "bp_before_administration": "id_observation-at",
 }
 
 

@@ -94,6 +94,9 @@ def check_in(request, token: str):
         opens=measurements.check_in_opens(appointment).astimezone(ZoneInfo(appointment.time_zone)),
         started=timezone.now() >= appointment.start,
         safety=safety or posted_safety_answer,
+        # Staff are told only of answers kept: a safety answer sent after the questions closed is
+        # not stored, and the page must not say that anyone knows.
+        staff_told=safety,
         already=already,
     )
 

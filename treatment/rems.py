@@ -276,7 +276,7 @@ def monitoring_form(record: SessionRecord) -> MonitoringForm:
         lot_number=record.lot_number,
         total_minutes=int((end - first_at).total_seconds() // 60) if first_at and end else None,
         ready_without_rule_minutes=record.ready_without_rule_minutes,
-        vitals_in_range_before=in_range(chart_rules.limits, readings_before),
+        vitals_in_range_before=in_range(chart_rules.predose_limits or chart_rules.limits, readings_before),
         vitals_in_range_at_end=in_range(chart_rules.limits, reading_at_end),
         bp_before=_bp(before),
         bp_40_minutes=_bp(recheck),

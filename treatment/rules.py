@@ -9,6 +9,7 @@ chart and refuse the discharge with the stops it returns, unless a clinician ove
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 SPRAVATO_LABEL = "SPRAVATO (esketamine) US prescribing information, 2.4 Administration and monitoring"
 SPRAVATO_REMS = "SPRAVATO REMS, Patient Monitoring Form (outpatient)"
@@ -63,6 +64,14 @@ class ChartRules:
     route: str
     dose_per_kg: bool  # IV: the dose is charted in mg/kg with the weight
     rems: bool  # esketamine: REMS enrollment before booking and check-in, a monitoring form after
+    # What a dose may be (a typing slip caught, not a prescription): the doses the product comes
+    # in, or a ceiling in mg/kg for a dose by weight.
+    doses_mg: tuple[int, ...] = ()
+    max_mg_per_kg: Decimal | None = None
+    dose_source: str = CLINIC_PROTOCOL
+    # Before the first administration: the label's "elevated" baseline (the REMS form asks whether
+    # vital signs were in an acceptable range then). None: the discharge limits.
+    predose_limits: Limits | None = None
     rems_form_days: int = 7
 
 
@@ -82,6 +91,11 @@ RULES: dict[str, ChartRules] = {
         route="intranasal",
         dose_per_kg=False,
         rems=True,
+        # Each device delivers 28 mg, so a session's dose is a whole number of devices; the label
+        # doses 56 or 84 mg, and the REMS form has "other" for anything else.
+        doses_mg=(28, 56, 84),
+        dose_source="SPRAVATO (esketamine) US prescribing information, 2.2 Dosage and 16 How supplied",
+        predose_limits=Limits(systolic_max=140, diastolic_max=90, heart_rate_min=50, heart_rate_max=110, spo2_min=94),
     ),
     "iv-infusion": ChartRules(
         # A 40-minute infusion and at least 20 minutes of observation after it.
@@ -95,6 +109,8 @@ RULES: dict[str, ChartRules] = {
         route="intravenous",
         dose_per_kg=True,
         rems=False,
+        # 0.5 mg/kg over 40 minutes is the studied dose; the clinic goes no higher than 1 mg/kg.
+        max_mg_per_kg=Decimal(1),
     ),
 }
 
@@ -161,6 +177,9 @@ def discharge_stops(
                 )
             )
     taken = sorted((r for r in readings if r.at <= discharge_at), key=lambda r: r.at)
+    # The patient's state at discharge is read from readings after the first administration: a
+    # baseline taken before it says nothing of sedation or blood pressure after the dose.
+    after = [r for r in taken if first_administration_at is None or r.at >= first_administration_at]
     with_bp = [r for r in taken if r.systolic is not None and r.diastolic is not None]
     if first_administration_at is not None:
         low, high = rules.bp_recheck_window
@@ -188,11 +207,11 @@ def discharge_stops(
         )
     # The latest value of each measure, whichever reading holds it: a sedation-only check after
     # a high blood pressure does not hide it, and overriding a stale reading does not skip the limits.
-    if taken and (out := _out_of_limits(rules.limits, _latest(taken))):
+    if after and (out := _out_of_limits(rules.limits, _latest(after))):
         stops.append(
             Stop(OUT_OF_LIMITS, "The last reading is outside the discharge limits: " + out + ".", rules.limits_source)
         )
-    last_sedation = next((r.sedation for r in reversed(taken) if r.sedation is not None), None)
+    last_sedation = next((r.sedation for r in reversed(after) if r.sedation is not None), None)
     if last_sedation != MOAA_S_ALERT:
         shown = "not charted" if last_sedation is None else f"MOAA/S {last_sedation}"
         stops.append(Stop(NOT_ALERT, f"Sedation is not back to fully alert (MOAA/S 5): last {shown}.", SPRAVATO_LABEL))

@@ -31,6 +31,7 @@ CLOCK_SLACK = timedelta(minutes=5)
 # "No food since" may be the evening before an early visit.
 FASTING_LOOKBACK = timedelta(hours=48)
 MAX_DOSE_MG = Decimal(1000)
+MIN_OVERRIDE_REASON = 10  # characters: a sentence, not a dot
 
 
 class ChartError(Exception):
@@ -210,6 +211,15 @@ def checklist_update(
         _check_time(errors, "fasted_since", fasted_since, visit=visit, now=now)
         if fasted_since is not None and "fasted_since" not in errors and fasted_since < visit.start - FASTING_LOOKBACK:
             errors["fasted_since"] = _("That is more than two days before the visit: please check the date.")
+        if locked.discharged_at is not None and (name, phone, alternative) != (
+            locked.ride_driver_name,
+            locked.ride_driver_phone,
+            locked.ride_alternative,
+        ):
+            # The discharge was judged on the ride charted then.
+            errors["ride_driver_name"] = _(
+                "The patient was discharged %(when)s with the ride home charted then: it cannot change now."
+            ) % {"when": clinic_time(locked.discharged_at)}
         _raise(errors)
         answers = (takes_benzodiazepines, takes_sedative_hypnotics, takes_psychostimulants, takes_maois)
         locked.fasted_since = fasted_since
@@ -260,14 +270,42 @@ def administration_update(
     with transaction.atomic(), acting_as(by):
         locked = _locked_record(record)
         visit = locked.appointment
-        if chart_rules(visit).dose_per_kg and dose_mg is not None and weight_kg is None and "weight_kg" not in errors:
+        rule = chart_rules(visit)
+        if rule.dose_per_kg and dose_mg is not None and weight_kg is None and "weight_kg" not in errors:
             errors["weight_kg"] = _("Enter the patient's weight: this treatment is dosed in mg/kg.")
+        _dose_check(errors, rule, dose_mg=dose_mg, weight_kg=weight_kg, route=route)
+        if locked.discharged_at is not None and first_administration_at != locked.first_administration_at:
+            # The discharge was judged on the time charted then (its minutes monitored, its blood
+            # pressure window); moving it afterwards would make the chart say what nobody checked.
+            errors["first_administration_at"] = _(
+                "The patient was discharged %(when)s, judged on this time: it cannot change now."
+            ) % {"when": clinic_time(locked.discharged_at)}
         _check_time(errors, "first_administration_at", first_administration_at, visit=visit, now=now)
         _raise(errors)
         locked.weight_kg, locked.dose_mg, locked.route, locked.lot_number = weight_kg, dose_mg, route, lot
         locked.first_administration_at = first_administration_at
         locked.save()
     return _refresh(record, locked)
+
+
+def _dose_check(errors: dict, rule: rules.ChartRules, *, dose_mg, weight_kg, route: str) -> None:
+    """A dose the treatment does not come in, above its ceiling by weight, or by another route: a
+    slip of the finger on a tablet, refused with what is expected."""
+    if route and route != rule.route and "route" not in errors:
+        errors["route"] = _("This treatment is given %(route)s.") % {"route": Route(rule.route).label.lower()}
+    if dose_mg is None or "dose_mg" in errors:
+        return
+    if rule.doses_mg and dose_mg not in rule.doses_mg:
+        errors["dose_mg"] = _("A dose of this treatment is %(doses)s mg (%(source)s).") % {
+            "doses": ", ".join(str(dose) for dose in rule.doses_mg),
+            "source": rule.dose_source,
+        }
+    elif rule.max_mg_per_kg is not None and weight_kg and "weight_kg" not in errors:
+        if dose_mg / weight_kg > rule.max_mg_per_kg:
+            errors["dose_mg"] = _("That is %(per_kg)s mg/kg; the clinic's ceiling is %(max)s mg/kg.") % {
+                "per_kg": (dose_mg / weight_kg).quantize(Decimal("0.01")),
+                "max": rule.max_mg_per_kg,
+            }
 
 
 def dose_per_kg(record: SessionRecord) -> Decimal | None:
@@ -355,7 +393,7 @@ def observation_add(
             sedation=sedation,
             dissociation=dissociation,
             recorded_by=by,
-            addendum=locked.locked,
+            addendum=locked.locked or locked.discharged_at is not None,
         )
 
 
@@ -398,30 +436,32 @@ def adverse_event_add(
             description=description,
             action=action,
             recorded_by=by,
-            addendum=locked.locked,
+            addendum=locked.locked or locked.discharged_at is not None,
         )
 
 
 # --- Discharge and signature --------------------------------------------------------------------
 
 
-def readings(record: SessionRecord) -> list[rules.Reading]:
-    """The chart's readings as the rules take them (one query)."""
+def readings(record: SessionRecord, *, addenda: bool = True) -> list[rules.Reading]:
+    """The chart's readings as the rules take them (one query); `addenda=False`: those charted
+    before the discharge only (what the discharge was judged on)."""
+    observations = record.observations.order_by("at", "pk")
+    if not addenda:
+        observations = observations.filter(addendum=False)
     return [
         rules.Reading(*values)
-        for values in record.observations.order_by("at", "pk").values_list(
-            "at", "systolic", "diastolic", "heart_rate", "spo2", "sedation"
-        )
+        for values in observations.values_list("at", "systolic", "diastolic", "heart_rate", "spo2", "sedation")
     ]
 
 
-def discharge_check(record: SessionRecord, *, at: datetime) -> list[rules.Stop]:
+def discharge_check(record: SessionRecord, *, at: datetime, addenda: bool = True) -> list[rules.Stop]:
     """The hard stops a discharge at `at` would meet now."""
     return rules.discharge_stops(
         chart_rules(record),
         first_administration_at=record.first_administration_at,
         discharge_at=at,
-        readings=readings(record),
+        readings=readings(record, addenda=addenda),
         ride_arranged=record.ride_arranged,
     )
 
@@ -454,6 +494,19 @@ def session_discharge(
                 _("The patient was discharged %(when)s already.") % {"when": clinic_time(locked.discharged_at)}
             )
         _check_time(errors, "at", at, visit=locked.appointment, now=now)
+        if "at" not in errors and at > now:
+            # A discharge "in a few minutes" would let the minutes monitored run ahead of the clock.
+            errors["at"] = _("The discharge time cannot be later than now (%(now)s).") % {"now": clinic_time(now)}
+        latest = locked.observations.order_by("-at").values_list("at", flat=True).first()
+        if "at" not in errors and latest is not None and at < latest:
+            # Readings after the discharge time would not be judged: a bad one hidden by backdating.
+            errors["at"] = _(
+                "A reading is charted at %(latest)s, after this discharge time: discharge at or after it."
+            ) % {"latest": clinic_time(latest)}
+        if reason and len(reason) < MIN_OVERRIDE_REASON and "override_reason" not in errors:
+            errors["override_reason"] = _(
+                "Say in a sentence why the patient may go despite the stops (at least %(least)d characters)."
+            ) % {"least": MIN_OVERRIDE_REASON}
         _raise(errors)
         stops = discharge_check(locked, at=at)
         if stops and not reason:
@@ -487,7 +540,13 @@ def sign_missing(record: SessionRecord) -> dict[str, str]:
     if rule.rems:
         required.append("ready_without_rule_minutes")  # a question of the REMS monitoring form
     labels = {field.name: str(field.verbose_name) for field in SessionRecord._meta.concrete_fields}
-    return {name: labels[name] for name in required if getattr(record, name) in (None, "")}
+    missing = {name: labels[name] for name in required if getattr(record, name) in (None, "")}
+    if rule.rems and record.first_administration_at is not None:
+        # The REMS monitoring form reports the blood pressure before administration.
+        before = [r for r in readings(record) if r.at <= record.first_administration_at and r.systolic is not None]
+        if not before:
+            missing["bp_before_administration"] = str(_("a blood pressure before the first administration"))
+    return missing
 
 
 def session_sign(
@@ -510,6 +569,14 @@ def session_sign(
             locked.ready_without_rule_minutes = ready_without_rule_minutes
         if missing := sign_missing(locked):
             raise ChartIncomplete(missing)
+        # What the discharge was judged on still allows it, or each stop it met was overridden (a
+        # guard: the inputs of the stops cannot change after a discharge).
+        overridden = set(locked.overrides.values_list("stop", flat=True))
+        discharged = locked.discharged_at
+        if uncovered := [
+            stop for stop in discharge_check(locked, at=discharged, addenda=False) if stop.code not in overridden
+        ]:
+            raise DischargeRefused(uncovered)
         locked.signed_at, locked.signed_by = now, by
         with acting_as(by):
             locked.save()

@@ -331,6 +331,9 @@ def test_a_safety_answer_sent_too_late_still_shows_the_crisis_lines(client, now)
     response = client.post(url(visit), phq9(item9=2))
     assert response.status_code == 409 and "crisis-panel" in main(response)
     assert 'href="tel:988"' in main(response) and not Measurement.objects.exists()
+    # Nobody was told, and the page does not say otherwise: it asks the patient to tell the clinic.
+    assert "has been told" not in words(main(response)) and mail.outbox == []
+    assert "our team has not been told through this page. Please tell the staff" in words(main(response))
 
 
 # --- The rate limit ----------------------------------------------------------------------------

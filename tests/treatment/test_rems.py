@@ -163,6 +163,12 @@ class TestTheForm:
         assert (form.due_on, form.days_left, form.status, form.missing) == (date(2026, 12, 15), 7, "due", [])
         assert (form.submitted_at, form.submitted_by) == (None, "")
 
+    @pytest.mark.parametrize(("before", "in_range"), [((140, 90), True), ((141, 88), False), ((138, 91), False)])
+    def test_before_administration_the_labels_elevated_baseline_is_the_limit(self, clock, before, in_range):
+        # Above 140/90 before dosing is "elevated" for the label, though below the discharge limits.
+        readings = [(-5, *before, 72, 98, 5, 0), (40, 146, 92, 80, 98, 5, 0), (115, 130, 84, 74, 98, 5, 0)]
+        assert form_of(charted_session(readings=readings)).vitals_in_range_before is in_range
+
     def test_readings_outside_the_limits_an_spo2_drop_and_another_dose(self, clock):
         readings = [
             (-5, 165, 100, 72, 98, 5, 0),  # high before administration

@@ -85,6 +85,14 @@ class TestPatientBooking:
         assert nothing_booked()
         assert Patient.objects.get(pk=patient.pk).phone == "5550100123"
 
+    def test_the_patient_cannot_move_a_visit_of_theirs_that_lacks_the_enrollment(self, unenrolled_visit):
+        booked_for = unenrolled_visit.start
+        with pytest.raises(services.RemsRefused, match=PATIENT_WORDS):
+            services.appointment_reschedule(
+                appointment=unenrolled_visit, clinician_id=None, start=booked_for + timedelta(days=1)
+            )
+        assert Appointment.objects.get(pk=unenrolled_visit.pk).start == booked_for
+
     def test_once_enrolled_it_is_booked(self, clinician):
         patient = planned(enrolled=True)
         visit = book(patient)

@@ -363,6 +363,7 @@ def refusal(record, by, **kwargs) -> list[str]:
 
 def test_refused_at_70_minutes(chart, nurse, clock):
     charted(chart, nurse, clock)
+    Observation.objects.filter(at__gt=after(70)).delete()  # charted as far as 70 minutes
     clock.move_to(after(70))
     assert refusal(chart, nurse, at=after(70)) == [rules.TOO_SOON, rules.NO_BP_BEFORE_DISCHARGE]
 
@@ -404,6 +405,7 @@ def test_refused_without_a_ride_home_or_an_alternative(chart, nurse, clock):
 
 def test_the_refusal_carries_each_reason_in_words(chart, nurse, clock):
     charted(chart, nurse, clock, ride=False)
+    Observation.objects.filter(at__gt=after(70)).delete()
     clock.move_to(after(70))
     with pytest.raises(DischargeRefused) as refused:
         discharge(chart, nurse, at=after(70))
@@ -428,6 +430,7 @@ def test_a_written_reason_overrides_each_stop_and_records_it_with_its_author(cha
 
 def test_one_reason_overrides_several_stops_one_row_each(chart, nurse, clock):
     charted(chart, nurse, clock, ride=False)
+    Observation.objects.filter(at__gt=after(100)).delete()
     clock.move_to(after(100))
     discharge(chart, nurse, at=after(100), override_reason="Taxi ordered by the clinic; observed 100 min, stable.")
     assert sorted(DischargeOverride.objects.values_list("stop", flat=True)) == sorted(
@@ -560,3 +563,99 @@ def test_discharge_locks_the_chart_row_while_it_decides(chart, nurse, clock):
     with CaptureQueriesContext(connection) as queries:
         discharge(chart, nurse)
     assert any("FOR UPDATE" in query["sql"] for query in queries.captured_queries)
+
+
+# --- What the discharge was judged on stands -----------------------------------------------------
+
+
+def test_a_discharge_cannot_be_timed_ahead_of_the_clock_or_before_the_last_reading(chart, nurse, clock):
+    charted(chart, nurse, clock)  # the clock at 125 minutes, the last reading at 115
+    with pytest.raises(ValidationError, match="cannot be later than now"):
+        discharge(chart, nurse, at=after(128))  # 120 minutes reached "in a few minutes"
+    reading(chart, nurse, 121, bp=(182, 108))
+    with pytest.raises(ValidationError, match="after this discharge time"):
+        discharge(chart, nurse, at=after(120))  # backdated before the bad reading
+    assert refusal(chart, nurse) == [rules.OUT_OF_LIMITS]
+
+
+def test_an_override_reason_is_a_sentence_not_a_dot(chart, nurse, clock):
+    charted(chart, nurse, clock, ride=False)
+    with pytest.raises(ValidationError, match="at least 10 characters"):
+        discharge(chart, nurse, override_reason=".")
+    assert not DischargeOverride.objects.exists() and SessionRecord.objects.get(pk=chart.pk).discharged_at is None
+
+
+def test_after_discharge_the_first_administration_and_the_ride_cannot_change(chart, nurse, clock):
+    charted(chart, nurse, clock)
+    discharge(chart, nurse)
+    with pytest.raises(ValidationError, match="judged on this time"):
+        administration(chart, nurse, first_administration_at=DOSED + timedelta(minutes=60))
+    with pytest.raises(ValidationError, match="with the ride home charted then"):
+        services.checklist_update(
+            record=chart,
+            by=nurse,
+            fasted_since=tuesday(6),
+            takes_benzodiazepines=False,
+            takes_sedative_hypnotics=False,
+            takes_psychostimulants=True,
+            takes_maois=False,
+        )  # the driver cleared
+    record = SessionRecord.objects.get(pk=chart.pk)
+    assert record.first_administration_at == DOSED and record.ride_driver_name == "Sam Rivera"
+    late = reading(chart, nurse, 118, bp=(190, 110))  # charted after the discharge: an addendum
+    assert late.addendum
+    services.session_sign(record=chart, by=nurse, ready_without_rule_minutes=90)  # judged on what was charted then
+    assert SessionRecord.objects.get(pk=chart.pk).signed_at is not None
+
+
+def test_a_reading_before_the_dose_does_not_say_the_patient_is_alert_after_it(chart, nurse, clock):
+    charted(chart, nurse, clock)
+    Observation.objects.filter(at__gt=DOSED).update(sedation=None)  # sedation only charted before dosing
+    assert refusal(chart, nurse) == [rules.NOT_ALERT]
+
+
+def test_an_esketamine_chart_is_not_signed_without_the_blood_pressure_before_the_dose(chart, nurse, clock):
+    charted(chart, nurse, clock)
+    Observation.objects.filter(at__lt=DOSED).delete()
+    discharge(chart, nurse)
+    with pytest.raises(ChartIncomplete) as incomplete:
+        services.session_sign(record=chart, by=nurse, ready_without_rule_minutes=90)
+    assert list(incomplete.value.missing) == ["bp_before_administration"]
+
+
+@pytest.mark.parametrize(
+    ("dose", "route", "field", "message"),
+    [
+        ("50", Route.INTRANASAL, "dose_mg", "A dose of this treatment is 28, 56, 84 mg"),
+        ("56", Route.INTRAMUSCULAR, "route", "This treatment is given intranasal"),
+    ],
+)
+def test_an_esketamine_dose_is_a_whole_number_of_devices_given_in_the_nose(chart, nurse, dose, route, field, message):
+    with pytest.raises(ValidationError) as refused:
+        administration(chart, nurse, dose_mg=Decimal(dose), route=route)
+    assert message in refused.value.message_dict[field][0]
+    assert SessionRecord.objects.get(pk=chart.pk).dose_mg is None
+
+
+# --- A charted visit stays as charted -----------------------------------------------------------
+
+
+def test_a_charted_visit_is_neither_rewritten_moved_nor_cancelled_by_staff(chart, nurse):
+    from booking import services as booking
+    from booking.models import Patient
+
+    visit = Appointment.objects.get(pk=chart.appointment_id)
+    visit.patient = Patient.objects.create(full_name="Someone Else", email="else@example.org", phone="5550100111")
+    with pytest.raises(booking.VisitActionRefused, match="has a session chart"):
+        booking.appointment_staff_save(appointment=visit, changed=frozenset({"patient"}))
+    with pytest.raises(booking.VisitActionRefused, match="has a session chart"):
+        booking.appointment_staff_move(
+            appointment=visit, clinician_id=visit.clinician_id, start=tuesday(14), by=nurse, outside_hours_confirmed=True
+        )
+    with pytest.raises(booking.VisitActionRefused, match="has a session chart"):
+        booking.appointment_cancel(appointment=visit, reason="Wrong patient", by_staff=True)
+    kept = Appointment.objects.get(pk=visit.pk)
+    assert (kept.patient_id, kept.start, kept.status) == (chart.appointment.patient_id, tuesday(9), "confirmed")
+    visit.refresh_from_db()
+    visit.ride_confirmed_at = tuesday(8)  # what is not charted still changes
+    booking.appointment_staff_save(appointment=visit, changed=frozenset({"ride_confirmed_at"}))
