@@ -650,7 +650,11 @@ def test_a_charted_visit_is_neither_rewritten_moved_nor_cancelled_by_staff(chart
         booking.appointment_staff_save(appointment=visit, changed=frozenset({"patient"}))
     with pytest.raises(booking.VisitActionRefused, match="has a session chart"):
         booking.appointment_staff_move(
-            appointment=visit, clinician_id=visit.clinician_id, start=tuesday(14), by=nurse, outside_hours_confirmed=True
+            appointment=visit,
+            clinician_id=visit.clinician_id,
+            start=tuesday(14),
+            by=nurse,
+            outside_hours_confirmed=True,
         )
     with pytest.raises(booking.VisitActionRefused, match="has a session chart"):
         booking.appointment_cancel(appointment=visit, reason="Wrong patient", by_staff=True)
