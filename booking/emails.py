@@ -35,6 +35,9 @@ def patient_email(*, subject: str, template: str, context: dict, to: Patient) ->
     extend booking/email/base.txt and base.html (greeting, crisis line, clinic name)."""
     # Subjects are seen on lock screens and by others: no treatment, no diagnosis, no clinic name.
     context = {**context, "subject": subject, "recipient_name": to.full_name, "clinic": _clinic()}
+    # Every e-mail to a patient leads to all their visits as well as to its own (an e-mail that is
+    # the way into the portal gives portal_url "").
+    context.setdefault("portal_url", site_url("portal:home"))
     time_zone = None  # an e-mail without a visit shows no times: the clinic's zone
     if "appointment" in context:  # times are read in the patient's zone, named as people say it
         time_zone = context["appointment"].time_zone

@@ -11,6 +11,7 @@ NAVIGATION = (
     ("screening:start", _("Screening")),
     ("booking:start", _("Book")),
     ("education:faq", _("FAQ")),
+    ("portal:home", _("My appointments")),
 )
 
 

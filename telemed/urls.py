@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("education.urls")),
     path("screening/", include("screening.urls")),
     path("", include("booking.urls")),
+    path("my/", include("portal.urls")),
     path("api/slots", booking_api.api_slots, name="api-slots"),
     path("admin/", admin.site.urls),
 ]
