@@ -13,7 +13,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The embedded default runs the booking, slot and reminder tests too (the subset: tests/conftest.py).
 TEST_SQLITE_URL ?= sqlite:///$(CURDIR)/var/test.sqlite3
 
-.PHONY: run test lint services clean bench-education bench-slots bench-reminders
+.PHONY: run test lint services clean css bench-education bench-slots bench-reminders bench-lighthouse
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +27,43 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $@
 
+# The stylesheet: Bootstrap's Sass sources with our tokens (static/scss), compiled by npm's sass
+# (pinned in package-lock.json). `npm ci` runs only when the lock changes, sass only when a .scss does.
+CSS := static/build/site.min.css
+SCSS := $(wildcard static/scss/*.scss)
+FONTS := static/fonts/source-serif-4-latin-600-normal.woff2
+NODE_DEPS := node_modules/.package-lock.json
+
+$(NODE_DEPS): package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "npm is missing: installing Debian's nodejs and npm (the stylesheet is built with sass from npm)"; \
+	    apt-get update -qq && apt-get install -y -qq nodejs npm; \
+	  else \
+	    echo "npm is missing: install Node.js and npm (Debian: apt-get install nodejs npm) to build the stylesheet"; exit 1; \
+	  fi; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+# The font ships in static/fonts (committed, with its licence); an upgrade of the npm package lands here.
+$(FONTS): $(NODE_DEPS)
+	cp node_modules/@fontsource/source-serif-4/files/$(@F) $@
+	cp node_modules/@fontsource/source-serif-4/LICENSE static/fonts/OFL-source-serif-4.txt
+
+$(CSS): $(SCSS) $(NODE_DEPS) | $(FONTS)
+	mkdir -p $(@D)
+	npx --no-install sass --no-source-map --style=compressed --quiet-deps --silence-deprecation=import \
+	  --load-path=node_modules static/scss/site.scss $@
+
+## make css: build static/build/site.min.css (make run and make test do it first).
+css: $(CSS)
+
 ## make run: migrate, load demo data and serve on http://127.0.0.1:$(PORT) with a Celery
 ## worker and beat sending reminders (embedded broker without REDIS_URL). Ctrl-C stops all.
 # Links in e-mails, canonical tags and robots.txt follow PORT unless SITE_URL says otherwise (the
 # worker, which writes the e-mails, does not see the web process's PORT: honcho gives each its own).
 run: export SITE_URL := $(or $(SITE_URL),http://127.0.0.1:$(PORT))
-run: $(VENV)/.runtime-installed
+run: $(VENV)/.runtime-installed $(CSS)
 	mkdir -p "$${VAR_DIR:-var}"
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
@@ -40,7 +71,7 @@ run: $(VENV)/.runtime-installed
 
 ## make test: lint, types, migrations check, the whole suite on PostgreSQL + Redis (browser tests
 ## included), then the booking, slot and reminder tests on SQLite.
-test: $(VENV)/.dev-installed services
+test: $(VENV)/.dev-installed services $(CSS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -69,5 +100,10 @@ bench-slots: $(VENV)/.dev-installed services
 bench-reminders: $(VENV)/.dev-installed services
 	cd bench && ../$(BIN)/python reminders_burst.py
 
+## make bench-lighthouse: Lighthouse (mobile) on five patient pages with Debian Chromium (figures in bench/README.md).
+bench-lighthouse: $(VENV)/.runtime-installed $(CSS)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(BIN)/python bench/lighthouse.py
+
 clean:
-	rm -rf $(VENV) staticfiles var db.sqlite3*
+	rm -rf $(VENV) staticfiles var db.sqlite3* static/build node_modules

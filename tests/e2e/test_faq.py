@@ -25,24 +25,24 @@ def faq():
 
 
 def question(page, faq):
-    return page.locator("details").filter(has=page.locator(f"#faq-{faq.pk}")).locator("summary")
+    return page.locator("main details").filter(has=page.locator(f"#faq-{faq.pk}")).locator("summary")
 
 
 def assert_question_shown_above_its_answer(page, faq):
     """Landing on an answer shows it opened, with its whole question on screen, not scrolled off above."""
     expect(page.get_by_text(ANSWER)).to_be_visible()
     expect(question(page, faq)).to_be_in_viewport(ratio=1)
-    assert page.locator("details[open]").count() == 1
+    assert page.locator("main details[open]").count() == 1
 
 
 def test_the_faq_page_passes_axe_with_answers_folded_and_open(page, page_watch, faq):
     page.goto("/faq/")
-    assert page.locator("details[open]").count() == 0
+    assert page.locator("main details[open]").count() == 0
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
-    for summary in page.locator("details summary").all():
+    for summary in page.locator("main details summary").all():
         summary.click()
-    assert page.locator("details:not([open])").count() == 0
+    assert page.locator("main details:not([open])").count() == 0
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
     assert page_watch.console_errors == []
@@ -51,7 +51,7 @@ def test_the_faq_page_passes_axe_with_answers_folded_and_open(page, page_watch, 
 def test_every_question_is_a_heading_and_listed_in_the_contents(page, faq):
     page.goto("/faq/")
     contents = page.get_by_role("navigation", name="Questions on this page")
-    questions = page.locator("details summary").all_inner_texts()
+    questions = page.locator("main details summary").all_inner_texts()
     assert len(questions) == FAQ.objects.published().count() >= 9
     assert contents.get_by_role("link").all_inner_texts() == questions
     assert page.get_by_role("heading", level=2, name="What should I wear to a session?").count() == 1

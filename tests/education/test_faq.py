@@ -31,6 +31,7 @@ class FAQPage(HTMLParser):
         self.folded: list[Folded] = []
         self.headings: list[tuple[str, str]] = []  # (tag, text)
         self._in_contents = False
+        self._in_main = False
         self._link: list | None = None
         self._details: Folded | None = None
         self._in_summary = False
@@ -43,7 +44,9 @@ class FAQPage(HTMLParser):
             self._in_contents = True
         elif tag == "a" and self._in_contents:
             self._link = [attrs["href"], ""]
-        elif tag == "details":
+        elif tag == "main":
+            self._in_main = True
+        elif tag == "details" and self._in_main:  # not the header's menu
             self._details = Folded(open="open" in attrs)
             self.folded.append(self._details)
         elif tag == "summary":
