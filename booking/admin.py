@@ -69,8 +69,8 @@ class TimeOffInline(admin.TabularInline):
 
 @admin.register(Clinician)
 class ClinicianAdmin(admin.ModelAdmin):
-    list_display = ["name", "credentials", "active"]
-    list_filter = ["active", "appointment_types"]
+    list_display = ["name", "credentials", "active", "shown_on_site", "site_order"]
+    list_filter = ["active", "shown_on_site", "appointment_types"]
     search_fields = ["name"]
     filter_horizontal = ["appointment_types"]
     inlines = [WorkingHoursInline, TimeOffInline]
@@ -78,8 +78,14 @@ class ClinicianAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if request.user.has_perm("booking.add_clinician"):
             return self.readonly_fields
-        # The front desk keeps the schedule (hours, time off, taking bookings); who the clinician is, managers.
-        return ["name", "credentials", "email", "appointment_types"]
+        # The front desk keeps the schedule (hours, time off, taking bookings); who the clinician is, and
+        # what the public site says about them, managers.
+        return ["name", "credentials", "email", "appointment_types", "bio", "shown_on_site", "site_order"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "bio":  # a few sentences: a text area, still capped at the field's length
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 4, "maxlength": db_field.max_length})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(AppointmentType)

@@ -21,22 +21,56 @@ def new_video_room() -> str:
     return secrets.token_urlsafe(24)  # 192 bits
 
 
+# Honorifics left out of a clinician's initials on the site ("Dr. Maya Chen" → "MC").
+HONORIFICS = frozenset({"dr", "mr", "mrs", "ms", "mx", "prof"})
+
+
+class ClinicianQuerySet(models.QuerySet):
+    def on_site(self):
+        """The care team as the public site shows it: only what patients may see, in the chosen order."""
+        return self.filter(shown_on_site=True).order_by("site_order", "name").only("name", "credentials", "bio")
+
+
 class Clinician(models.Model):
     name = models.CharField(_("name"), max_length=120)
     credentials = models.CharField(_("credentials"), max_length=120, blank=True, help_text=_("e.g. MD, psychiatrist"))
     email = models.EmailField(_("e-mail"), blank=True)
     active = models.BooleanField(_("takes bookings"), default=True)
+    bio = models.CharField(
+        _("short bio"),
+        max_length=600,
+        blank=True,
+        help_text=_("Shown on the home page as plain text (no HTML or Markdown): two or three sentences."),
+    )
+    shown_on_site = models.BooleanField(
+        _("shown on the website"),
+        default=False,
+        help_text=_("In the care team on the home page, with name, credentials and bio (never e-mail or hours)."),
+    )
+    site_order = models.PositiveSmallIntegerField(
+        _("order on the website"), default=0, help_text=_("Lower numbers come first; equal ones by name.")
+    )
     # Annotated (a string: the field class is not subscriptable at run time) because django-stubs
     # cannot infer an M2M to a model named by a string.
     appointment_types: "models.ManyToManyField[AppointmentType, Any]" = models.ManyToManyField(
         "AppointmentType", related_name="clinicians", blank=True
     )
 
+    objects = ClinicianQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def initials(self) -> str:
+        """Up to two letters for the drawn photo placeholder: first and last name, honorifics left out."""
+        words = [word for word in self.name.split() if word.rstrip(".").casefold() not in HONORIFICS]
+        if not words:
+            return ""
+        return (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
 
 
 class AppointmentType(models.Model):

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_safe
 
 from education import selectors
 from education.caching import cached_content_page
+from education.markdown import render_document
 from education.models import Article
 
 
@@ -93,6 +94,7 @@ def article_detail(request, slug: str):
         parent=(_("Learn"), reverse("education:learn")),
         about=_("Ketamine therapy"),
         article=article,
+        document=render_document(article.body),
         related=selectors.article_related(article),
     )
 
@@ -128,6 +130,7 @@ def condition_detail(request, slug: str):
         parent=(_("Conditions"), reverse("education:conditions")),
         about=condition.name,
         condition=condition,
+        document=render_document(condition.body),
     )
 
 

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from xstatic.pkg import bootstrap as xstatic_bootstrap
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -73,6 +72,7 @@ INSTALLED_APPS = [
     "booking",
     "reminders",
     "treatment",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5 * 60,
         "options": {"expires": 4 * 60},
     },
+    "send-missed-sign-in-links": {
+        "task": "portal.tasks.send_missed_sign_in_links",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     "send-missed-approvals": {
         "task": "booking.tasks.send_missed_approvals",
         "schedule": 5 * 60,
@@ -294,13 +299,10 @@ TIME_ZONE = CLINIC_TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 
-# --- Static files (Bootstrap from our own static files, never a CDN) ------------------
+# --- Static files (our own, never a CDN; static/build/site.min.css is built by `make css`) ---
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    ("vendor/bootstrap", xstatic_bootstrap.BASE_DIR),
-]
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -372,6 +374,9 @@ RATE_LIMITS = {
     "slots-api": env.str("RATE_LIMIT_SLOTS_API", default="120/m"),
     # Answers kept (two a visit): generous, as a clinic's waiting room shares one address.
     "check-in": env.str("RATE_LIMIT_CHECK_IN", default="30/h"),
+    # Sign-in links to the portal (/my/), per address and per e-mail typed, known or not.
+    "portal-link": env.str("RATE_LIMIT_PORTAL_LINK", default="10/h"),
+    "portal-link-email": env.str("RATE_LIMIT_PORTAL_LINK_EMAIL", default="5/h"),
 }
 
 # --- Retention (telemed/retention.py; README, "Retention") ---------------------------------
@@ -384,6 +389,11 @@ RETENTION_UNBOOKED_SCREENING_DAYS = env.int("RETENTION_UNBOOKED_SCREENING_DAYS",
 RETENTION_PATIENT_WITHOUT_VISIT_DAYS = env.int("RETENTION_PATIENT_WITHOUT_VISIT_DAYS", default=365)
 # Booking details typed into the booking form live in the session this long at most.
 BOOKING_DETAILS_MINUTES = env.int("BOOKING_DETAILS_MINUTES", default=30)
+# The patient portal (/my/): a sign-in link works once, for PORTAL_LINK_MINUTES; the portal signs
+# the patient out after PORTAL_IDLE_MINUTES without a page, and PORTAL_SESSION_MAX_HOURS after sign-in.
+PORTAL_LINK_MINUTES = env.int("PORTAL_LINK_MINUTES", default=30)
+PORTAL_IDLE_MINUTES = env.int("PORTAL_IDLE_MINUTES", default=30)
+PORTAL_SESSION_MAX_HOURS = env.int("PORTAL_SESSION_MAX_HOURS", default=4)
 
 # No page uses a camera, microphone, location or payment (video visits open in the video
 # service's own page): django-permissions-policy sends the header on every response.

@@ -6,12 +6,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
+from booking.models import Clinician
 from telemed.context_processors import clinic, navigation
 from telemed.health import is_healthy, service_checks
+from telemed.outcomes import OUTCOMES
 
 
 class HomeView(TemplateView):
     template_name = "home.html"
+
+    def get_context_data(self, **kwargs):
+        # One query, whatever the size of the team; only the public fields (never e-mail or hours).
+        return super().get_context_data(care_team=list(Clinician.objects.on_site()), outcomes=OUTCOMES, **kwargs)
 
 
 class CrisisView(TemplateView):
@@ -34,6 +40,7 @@ def robots_txt(request):
         "Disallow: /admin/",
         "Disallow: /appointments/",
         "Disallow: /screening/result/",
+        "Disallow: /my/",
         f"Sitemap: {settings.SITE_URL}/sitemap.xml",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -90,7 +90,7 @@ def test_article_page_shows_its_content_and_metadata(client):
     ArticleFactory(category="basics", title="A related one")
     html = client.get("/learn/how-it-works/").content.decode()
     assert "<h1>How it works</h1>" in html
-    assert "<h2>Glutamate</h2>" in html
+    assert '<h2 id="section-glutamate">Glutamate</h2>' in html
     assert "Reviewed on November 1, 2026 by Dr. Test Reviewer, MD." in html
     assert "Zarate CA Jr et al." in html
     assert "A related one" in html
@@ -117,7 +117,7 @@ def test_article_body_with_script_renders_inert(client):
         body='<script>alert(1)</script>\n\n<img src=x onerror="alert(1)">\n\n[x](javascript:alert(1))',
     )
     html = client.get("/learn/unsafe/").content.decode()
-    body = html.split('<article class="prose">')[1].split("</article>")[0]
+    body = html.split('<article class="reading">')[1].split("</article>")[0]
     assert "<script" not in body and "onerror" not in body and "javascript:" not in body
 
 
@@ -224,6 +224,7 @@ def test_robots_keeps_private_pages_out_and_points_to_the_sitemap(client):
     assert "Disallow: /admin/" in text
     assert "Disallow: /appointments/" in text
     assert "Disallow: /screening/result/" in text
+    assert "Disallow: /my/" in text  # the portal: a sign-in page and personal pages
     assert "Sitemap: https://clinic.example.org/sitemap.xml" in text
 
 

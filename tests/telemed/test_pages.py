@@ -70,8 +70,9 @@ def test_an_unhandled_error_shows_the_friendly_500_page(client, monkeypatch):
     assert "Something went wrong on our side" in response.content.decode()
 
 
+# The home page reads the care team in one query (tests/booking/test_care_team.py).
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/", "/crisis/", "/screening/"])
+@pytest.mark.parametrize("path", ["/crisis/", "/screening/"])
 def test_pages_run_no_query(client, django_assert_num_queries, path):
     with django_assert_num_queries(0):
         assert client.get(path).status_code == 200
@@ -93,6 +94,7 @@ def test_navigation_lists_the_sections_in_order(client):
     assert positions == sorted(positions)
 
 
+@pytest.mark.django_db  # the home page's care team
 def test_home_leads_to_screening_and_booking(client):
     html = client.get("/").content.decode()
     assert 'href="/screening/">Start the screening</a>' in html
@@ -120,14 +122,16 @@ class ResourceCollector(HTMLParser):
                 self.addresses.append(value)
 
 
+@pytest.mark.django_db  # the home page's care team
 def test_pages_load_nothing_from_other_origins(client):
     collector = ResourceCollector()
     collector.feed(client.get("/").content.decode())
-    assert "/static/vendor/bootstrap/css/bootstrap.min.css" in collector.addresses
+    assert "/static/build/site.min.css" in collector.addresses
     for address in collector.addresses:
         assert address.startswith(("/", "data:")) and not address.startswith("//"), address
 
 
+@pytest.mark.django_db  # the home page's care team
 def test_security_headers(client):
     response = client.get("/")
     policy = response["Content-Security-Policy"]
@@ -139,6 +143,7 @@ def test_security_headers(client):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.django_db  # the home page's care team
 @override_settings(CLINIC_NAME="Lakeside Clinic", CLINIC_PHONE="+1 (212) 555-0100", CLINIC_ADDRESS="1 Lake Rd")
 def test_clinic_contact_comes_from_settings(client):
     html = client.get("/").content.decode()
@@ -148,6 +153,6 @@ def test_clinic_contact_comes_from_settings(client):
 
 
 def test_bootstrap_is_served_from_our_own_static_files(client):
-    response = client.get("/static/vendor/bootstrap/css/bootstrap.min.css")
+    response = client.get("/static/build/site.min.css")  # built from its Sass sources by `make css`
     assert response.status_code == 200
     assert b"Bootstrap" in b"".join(response.streaming_content)[:200]

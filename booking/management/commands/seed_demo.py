@@ -55,6 +55,24 @@ CLINICIANS = [
 ]
 
 
+# The care team on the home page (booking.Clinician bio, shown on the site, order): demo people, demo words.
+BIOS = {
+    "Dr. Maya Chen": (
+        "Maya is a psychiatrist who has cared for adults with long-lasting depression for over ten years. "
+        "She leads our consultations and esketamine sessions, and likes to go through every option with you, "
+        "ketamine or not."
+    ),
+    "Dr. Sam Okafor": (
+        "Sam is an anesthesiologist. He oversees our infusions and the monitoring of blood pressure, breathing "
+        "and comfort during every session and the recovery time afterwards."
+    ),
+    "Jordan Reyes": (
+        "Jordan is a psychiatric nurse practitioner. Jordan holds many of our consultations and follow-ups, "
+        "and keeps in touch with your own doctor or therapist when you want us to."
+    ),
+}
+
+
 def demo_plan(*, email: str, treatment: AppointmentType, now: datetime.datetime) -> TreatmentPlan:
     """A reviewed screening and a 6-session plan, 48 hours apart, approved by the demo clinician."""
     patient = Patient.objects.get(email=email)
@@ -205,8 +223,11 @@ class Command(BaseCommand):
 
     def clinicians(self) -> None:
         zone = ZoneInfo(settings.CLINIC_TIME_ZONE)
-        for name, credentials, type_slugs, weekly in CLINICIANS:
+        for order, (name, credentials, type_slugs, weekly) in enumerate(CLINICIANS):
             clinician, created = Clinician.objects.get_or_create(name=name, defaults={"credentials": credentials})
+            if not clinician.bio:  # demo data from before the care team gets its bio once; an edited one stays
+                clinician.bio, clinician.shown_on_site, clinician.site_order = BIOS[name], True, order
+                clinician.save(update_fields=["bio", "shown_on_site", "site_order"])
             if not created:
                 continue
             clinician.appointment_types.set(AppointmentType.objects.filter(slug__in=type_slugs))
