@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +25,9 @@ from staff.audit import acting_as
 from telemed.people import person_name
 from treatment import rules
 from treatment.models import AdverseEvent, Observation, SessionRecord
+
+if TYPE_CHECKING:
+    from booking.models import Appointment
 
 # The label's blood pressure check "approximately 40 minutes" after administration.
 BP_RECHECK_TARGET_MINUTES = 40
@@ -48,6 +52,60 @@ def rems_records() -> QuerySet[SessionRecord]:
         )
         .prefetch_related("observations", "adverse_events")
     )
+
+
+# How far back a past esketamine session without a signed chart is still listed (its form long overdue).
+UNSIGNED_LOOKBACK_DAYS = 60
+
+
+@dataclass(frozen=True)
+class UnsignedSession:
+    """A past esketamine session whose chart is missing or not signed: its form cannot be made yet,
+    and its deadline runs all the same."""
+
+    visit: "Appointment"
+    has_chart: bool
+    due_on: date
+
+    @property
+    def days_left(self) -> int:
+        return (self.due_on - clinic_today()).days
+
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -self.days_left)
+
+
+def unsigned_sessions(*, now: datetime | None = None) -> list[UnsignedSession]:
+    """Esketamine sessions that have begun (not cancelled, not a no-show) in the last
+    UNSIGNED_LOOKBACK_DAYS whose chart is missing or unsigned, nearest deadline first (one query)."""
+    from booking.models import Appointment
+
+    now = now or timezone.now()
+    zone = ZoneInfo(settings.CLINIC_TIME_ZONE)
+    signed = SessionRecord.objects.filter(appointment=OuterRef("pk"), signed_at__isnull=False)
+    visits = (
+        Appointment.objects.filter(
+            appointment_type__slug__in=rems_slugs(),
+            status__in=[Appointment.Status.CONFIRMED, Appointment.Status.COMPLETED],
+            start__lte=now,
+            start__gte=now - timedelta(days=UNSIGNED_LOOKBACK_DAYS),
+        )
+        .exclude(Exists(signed))
+        .annotate(has_chart=Exists(SessionRecord.objects.filter(appointment=OuterRef("pk"))))
+        .select_related("patient", "clinician")
+        .only("start", "status", "patient__full_name", "clinician__name")
+        .order_by("start", "pk")
+    )
+    days = max(rule.rems_form_days for rule in rules.RULES.values() if rule.rems)
+    return [
+        UnsignedSession(
+            visit=visit,
+            has_chart=visit.has_chart,
+            due_on=timezone.localdate(visit.start, zone) + timedelta(days=days),
+        )
+        for visit in visits
+    ]
 
 
 # --- The pure choices ------------------------------------------------------------------------

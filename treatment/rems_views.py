@@ -53,10 +53,14 @@ def rems_forms(request: HttpRequest) -> TemplateResponse:
     shown, page = _listed(request)
     forms = [rems.monitoring_form(record) for record in page]
     record_list_access(request, page.object_list, shown="REMS monitoring forms")
+    # Sessions whose chart is not signed yet: their forms cannot be made, their deadline runs.
+    unsigned = rems.unsigned_sessions() if shown == rems.Status.DUE and page.number == 1 else []
+    record_list_access(request, [session.visit for session in unsigned], shown="esketamine sessions to chart")
     context = {
         **admin.site.each_context(request),
         "title": _("REMS monitoring forms"),
         "forms": forms,
+        "unsigned": unsigned,
         "page": page,
         "shown": shown,
         "statuses": rems.Status,

@@ -17,7 +17,7 @@ from booking.models import Patient
 from tests.factories import StaffUserFactory, staff_sign_in, staff_with_role
 from tests.treatment.test_rems import CLINIC, charted_session
 from treatment import rems
-from treatment.models import SessionRecord
+from treatment.models import AdverseEvent, Observation, SessionRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -222,9 +222,34 @@ def test_the_list_page_has_a_fixed_budget(record, django_assert_num_queries):
     client, _user = signed_in("Manager")
     client.get(LIST)
     # Sign-in: the session, the user, their device, their permissions (2); the list: its count, the page, its
-    # observations and adverse events; the access entries (1 insert); the session's last activity (3).
-    with django_assert_num_queries(13):
+    # observations and adverse events; the access entries (1 insert); the sessions not signed yet (1);
+    # the session's last activity (3).
+    with django_assert_num_queries(14):
         client.get(LIST)
+
+
+def test_sessions_without_a_signed_chart_are_listed_with_their_deadline(clock):
+    from booking.models import Appointment
+
+    signed = charted_session(n=1)
+    unsigned = charted_session(n=2)
+    SessionRecord.objects.filter(pk=unsigned.pk).update(signed_at=None, signed_by=None)
+    uncharted = charted_session(n=3)
+    visit = uncharted.appointment
+    cancelled = charted_session(n=4)
+    for chart in (uncharted, cancelled):  # as if never charted
+        Observation.objects.filter(record=chart).delete()
+        AdverseEvent.objects.filter(record=chart).delete()
+        SessionRecord.objects.filter(pk=chart.pk).delete()
+    Appointment.objects.filter(pk=cancelled.appointment_id).update(status="cancelled")
+    client, _user = signed_in("Manager")
+    page = client.get(LIST).content.decode()
+    table = page.split('id="rems-unsigned-caption"', 1)[1].split("</table>", 1)[0]
+    assert f'href="/admin/schedule/visits/{unsigned.appointment_id}/chart/">Not signed yet: open the chart' in table
+    assert f'href="/admin/schedule/visits/{visit.pk}/chart/">No chart yet: open one' in table
+    assert f"/visits/{signed.appointment_id}/" not in table and f"/visits/{cancelled.appointment_id}/" not in table
+    assert table.count("Dec. 15, 2026") == 2  # the session of the 8th, 7 days on
+    assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS, object_pk=str(visit.pk)).exists()
 
 
 def test_the_print_view_shows_every_field_and_prints_without_the_admin_around_it(record):
