@@ -460,21 +460,7 @@ def appointment_reschedule(
                 plan_spacing_check(plan=plan, start=start, time_zone=locked.time_zone, ignore_appointment_id=locked.pk)
             locked.end, locked.blocked_start, locked.blocked_end = visit_times(locked.appointment_type, start)
             locked.start, locked.clinician_id = start, clinician_id
-            locked.sequence += 1
-            with _time_taken_raises_integrity_error():
-                locked.save(
-                    update_fields=[
-                        "start",
-                        "end",
-                        "blocked_start",
-                        "blocked_end",
-                        "clinician",
-                        "sequence",
-                        "updated_at",
-                    ]
-                )
-            reminders_sync(appointment=locked, now=now)
-            return locked
+            return _visit_time_save(locked, now=now)
     except IntegrityError:  # the exclusion constraint: another booking won the race
         raise _taken(appointment.appointment_type, start, now) from None
 
@@ -840,21 +826,7 @@ def appointment_staff_move(
             locked.start, locked.clinician_id = start, clinician_id
             locked.end = start + locked.appointment_type.duration
             locked.blocked_start, locked.blocked_end = placement.held.start, placement.held.end
-            locked.sequence += 1
-            with _time_taken_raises_integrity_error():
-                locked.save(
-                    update_fields=[
-                        "start",
-                        "end",
-                        "blocked_start",
-                        "blocked_end",
-                        "clinician",
-                        "sequence",
-                        "updated_at",
-                    ]
-                )
-            reminders_sync(appointment=locked, now=now)
-            return locked
+            return _visit_time_save(locked, now=now)
     except IntegrityError:  # the exclusion constraint: another booking took the time meanwhile
         raise VisitActionRefused(CLASH) from None
 
@@ -882,6 +854,19 @@ def _time_taken_raises_integrity_error():
         if isinstance(exc.__cause__, psycopg2.errors.DeadlockDetected):
             raise IntegrityError("the time was taken by a concurrent booking") from exc
         raise
+
+
+MOVED_FIELDS = ("start", "end", "blocked_start", "blocked_end", "clinician")
+
+
+def _visit_time_save(visit: Appointment, *, now: datetime) -> Appointment:
+    """A moved visit's new time written (its calendar event replaced: a new SEQUENCE) and its
+    reminders recomputed, inside the caller's transaction."""
+    visit.sequence += 1
+    with _time_taken_raises_integrity_error():
+        visit.save(update_fields=[*MOVED_FIELDS, "sequence", "updated_at"])
+    reminders_sync(appointment=visit, now=now)
+    return visit
 
 
 def _visit_create(
